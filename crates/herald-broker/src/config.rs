@@ -1,0 +1,42 @@
+//! The broker's settings.
+
+use std::net::SocketAddr;
+
+/// Settings of one broker. The defaults are Kafka's where Kafka has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BrokerConfig {
+    /// This broker's node id, reported in Metadata and as the controller.
+    pub node_id: i32,
+    /// The host and port clients are told to connect to (Metadata's broker
+    /// list). When `None`, the address the listener is bound to.
+    pub advertised: Option<(String, u16)>,
+    /// The cluster id reported in Metadata and DescribeCluster.
+    pub cluster_id: String,
+    /// The largest request frame accepted (Kafka's `socket.request.max.bytes`).
+    pub max_request_bytes: usize,
+    /// How many client connections may be open at once; further clients wait
+    /// in the accept backlog.
+    pub max_connections: usize,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            node_id: 1,
+            advertised: None,
+            cluster_id: "herald-cluster".to_owned(),
+            max_request_bytes: 100 * 1024 * 1024,
+            max_connections: 10_000,
+        }
+    }
+}
+
+impl BrokerConfig {
+    /// The address clients are told to use, given the address actually bound.
+    pub fn advertised_or(&self, bound: SocketAddr) -> (String, u16) {
+        self.advertised
+            .clone()
+            .unwrap_or_else(|| (bound.ip().to_string(), bound.port()))
+    }
+}

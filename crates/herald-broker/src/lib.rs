@@ -1,0 +1,42 @@
+//! Herald's broker: a Kafka wire-protocol server over `herald-log`.
+//!
+//! Any Kafka client (librdkafka, the Java client, kafka-python, kafkajs, the
+//! `confluent-kafka` Rust crate) connects to it as to a single-node Kafka
+//! cluster.
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! use herald_broker::{Broker, BrokerConfig, run};
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9092").await?;
+//! let broker = Arc::new(Broker::new(BrokerConfig::default(), listener.local_addr()?));
+//! run(listener, broker, async { let _ = tokio::signal::ctrl_c().await; }).await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layers: [`frame`] reads and writes length-prefixed frames; [`codec`] turns
+//! them into `kafka-protocol` requests and responses; `handlers` hold one file
+//! per Kafka API; [`run`] accepts connections and drains them on shutdown.
+//!
+//! Non-goals: replication and multi-broker clusters (Herald scales out by
+//! running its SDK and registry on an Apache Kafka cluster instead); SASL/TLS
+//! for now.
+//!
+//! Invariants: a malformed frame closes only its own connection; a client
+//! cannot make the broker allocate more than `max_request_bytes` for a frame;
+//! responses leave a connection in request order.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod broker;
+pub mod codec;
+mod config;
+mod connection;
+pub mod frame;
+mod handlers;
+mod server;
+
+pub use broker::Broker;
+pub use config::BrokerConfig;
+pub use server::run;
