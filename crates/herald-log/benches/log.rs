@@ -1,0 +1,2 @@
+//! Placeholder written by the coordinator so the workspace builds; replace it.
+fn main() {}
