@@ -32,17 +32,13 @@ pub(crate) const OFFSET_ENTRY_LEN: usize = 8;
 pub(crate) const TIME_ENTRY_LEN: usize = 12;
 
 impl Indexes {
-    /// Position to start scanning from for `relative_offset`: the greatest
-    /// entry at or below it, else the segment start.
-    pub fn position_for(&self, relative_offset: u32) -> u32 {
+    /// The greatest entry at or below `relative_offset`, if any (scan from
+    /// the segment start otherwise).
+    pub fn entry_for(&self, relative_offset: u32) -> Option<OffsetEntry> {
         let i = self
             .offsets
             .partition_point(|e| e.relative_offset <= relative_offset);
-        if i == 0 {
-            0
-        } else {
-            self.offsets[i - 1].position
-        }
+        (i > 0).then(|| self.offsets[i - 1])
     }
 
     /// Relative offset to start a timestamp search from: the last entry whose
@@ -164,9 +160,9 @@ mod tests {
         let idx = sample();
         let back = Indexes::decode(&idx.encode_offsets(), &idx.encode_times(), 9000).unwrap();
         assert_eq!(back, idx);
-        assert_eq!(idx.position_for(5), 0);
-        assert_eq!(idx.position_for(15), 4000);
-        assert_eq!(idx.position_for(25), 8100);
+        assert_eq!(idx.entry_for(5), None);
+        assert_eq!(idx.entry_for(15).map(|e| e.position), Some(4000));
+        assert_eq!(idx.entry_for(25).map(|e| e.position), Some(8100));
         assert_eq!(idx.relative_offset_before(5), None);
         assert_eq!(idx.relative_offset_before(6), Some(9));
         assert_eq!(idx.max_timestamp(), Some(9));

@@ -309,12 +309,30 @@ impl Segment {
         let rel = self
             .relative(offset.max(self.base_offset))
             .unwrap_or(u32::MAX);
-        let mut pos = u64::from(self.index.read().position_for(rel));
+        let entry = self.index.read().entry_for(rel);
+        let mut pos = 0;
+        if let Some(e) = entry {
+            // Index files carry no checksum: trust an entry only if the batch
+            // it points at has the offset it claims, else scan from the start.
+            let expected = self.base_offset + i64::from(e.relative_offset);
+            let header = self.header_at(u64::from(e.position), limit)?;
+            if header
+                .as_ref()
+                .and_then(|h| BatchHeader::new(h))
+                .is_some_and(|h| h.base_offset() == expected)
+            {
+                pos = u64::from(e.position);
+            } else {
+                tracing::warn!(segment = %self.describe().display(), "offset index entry does not match the log; scanning");
+            }
+        }
         while let Some(h) = self.header_at(pos, limit)? {
             let Some(view) = BatchHeader::new(&h) else {
                 break;
             };
-            let Some(len) = view.total_len() else { break };
+            let Some(len) = view.total_len().filter(|l| *l >= BATCH_HEADER_LEN) else {
+                break;
+            };
             if view.last_offset() >= offset {
                 return Ok(Some((pos, h)));
             }

@@ -213,6 +213,7 @@ impl Partition {
             base,
         );
         new.set_indexes(idx);
+        new.publish(new.size());
         new.write_index_files()?;
         let new = Arc::new(new);
         let mut segments = self.segments.write();

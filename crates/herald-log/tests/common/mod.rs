@@ -43,9 +43,11 @@ pub fn open(dir: &std::path::Path, cfg: &TopicConfig, clock: &Arc<ManualClock>) 
     Partition::open(dir, "t-0", cfg.clone(), c).unwrap()
 }
 
+/// (offset, key, value) of one record.
+pub type Rec = (i64, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Every (offset, key, value) readable from `p`, decoding batches.
-#[allow(clippy::type_complexity)]
-pub fn all_records(p: &Partition) -> Vec<(i64, Option<Vec<u8>>, Option<Vec<u8>>)> {
+pub fn all_records(p: &Partition) -> Vec<Rec> {
     let mut out = Vec::new();
     let mut offset = p.log_start_offset();
     while offset < p.high_watermark() {
