@@ -84,6 +84,8 @@ pub struct Partition {
     closed: AtomicBool,
     /// Clock reading of the first append not yet synced (`interval` flush); −1 if none.
     dirty_since: AtomicI64,
+    /// fdatasync calls made for appends and flushes (group-commit efficiency).
+    syncs: AtomicU64,
     /// Bumped on every change readers may care about.
     version: AtomicU64,
     event: Event,
@@ -159,6 +161,7 @@ impl Partition {
             poisoned: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             dirty_since: AtomicI64::new(-1),
+            syncs: AtomicU64::new(0),
             version: AtomicU64::new(0),
             event: Event::new(),
             maintenance: Mutex::new(()),
@@ -221,6 +224,13 @@ impl Partition {
     /// True once a storage failure made the partition refuse writes.
     pub fn is_poisoned(&self) -> bool {
         self.poisoned.load(Ordering::SeqCst)
+    }
+
+    /// Number of fdatasync calls made so far by appends and flushes (with
+    /// group commit, fewer than the number of `flush=always` appends under
+    /// concurrency). For metrics.
+    pub fn sync_count(&self) -> u64 {
+        self.syncs.load(Ordering::SeqCst)
     }
 
     /// Total bytes of all segments.

@@ -223,6 +223,7 @@ impl Partition {
                 (w.active.clone(), w.active.size(), w.next_offset)
             };
             let result = segment.sync();
+            self.syncs.fetch_add(1, Ordering::SeqCst);
             st = self.sync.lock();
             st.in_progress = false;
             match result {
@@ -263,6 +264,7 @@ impl Partition {
             (w.active.clone(), w.active.size(), w.next_offset)
         };
         self.dirty_since.store(-1, Ordering::SeqCst);
+        self.syncs.fetch_add(1, Ordering::SeqCst);
         if let Err(e) = segment.sync() {
             return Err(self.poison_with(format!(
                 "fdatasync of {} failed: {e}",
