@@ -51,14 +51,20 @@ fn child(dir: &str, first_seed: u64) {
     let p = Arc::new(open(dir));
     let out = Arc::new(Mutex::new(std::io::stdout()));
     println!("ready {}", p.log_end_offset());
-    let threads: Vec<_> = (0..THREADS)
+    let _threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let p = p.clone();
             let out = out.clone();
             std::thread::spawn(move || {
                 let mut seed = first_seed + t;
                 loop {
-                    let a = p.append(&seeded_batch(seed)).unwrap();
+                    let a = match p.append(&seeded_batch(seed)) {
+                        Ok(a) => a,
+                        Err(e) => {
+                            eprintln!("append failed: {e}");
+                            std::process::exit(3);
+                        }
+                    };
                     let mut o = out.lock().unwrap();
                     writeln!(o, "ack {} {seed}", a.base_offset).unwrap();
                     o.flush().unwrap();
@@ -67,8 +73,9 @@ fn child(dir: &str, first_seed: u64) {
             })
         })
         .collect();
-    for t in threads {
-        t.join().unwrap();
+    // The appenders run until the parent kills the process.
+    loop {
+        std::thread::park();
     }
 }
 
