@@ -1,68 +1,228 @@
-//! JSON Schema documents: parsing and validation, canonical and normalized text.
+//! JSON Schema documents: parsing and validation against the draft's
+//! meta-schema, `$ref` resolution (local and across registered references),
+//! the canonical and normalized text, a compiled payload validator, and
+//! Confluent-compatible compatibility checking ([`compat`]).
 //!
-//! PLACEHOLDER: the skeleton's signatures; the real implementation replaces this file.
+//! Drafts 4, 6, 7, 2019-09 and 2020-12 are accepted; the draft comes from
+//! `$schema`, and a document without one (or with one Herald does not know)
+//! is read as draft 7, as Confluent does. Nothing is fetched: a `$ref` to
+//! another document must name one of the schema's `references`.
 
 pub mod compat;
+mod difference;
+mod draft;
+mod error;
+mod keywords;
+mod load;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
 
 use crate::Reference;
 use crate::reference::Dependency;
 
-/// A parsed, validated JSON schema.
-#[derive(Debug, Clone)]
+pub use difference::JsonDifference;
+pub use draft::JsonDraft;
+pub use error::JsonSchemaError;
+pub(crate) use load::Documents;
+
+/// A parsed, validated JSON Schema document with its references resolved.
+///
+/// Guarantees: the document is valid against its draft's meta-schema, every
+/// `$ref` in it and in its referenced documents resolves, and
+/// [`canonical`](JsonSchema::canonical) parses back to an equal document.
+#[derive(Clone)]
 pub struct JsonSchema {
+    value: Value,
+    draft: JsonDraft,
     canonical: String,
+    normalized: String,
     references: Vec<Reference>,
+    documents: Option<Arc<Documents>>,
+    validator: Arc<jsonschema::Validator>,
 }
 
 impl JsonSchema {
+    /// Parses `text`; `dependencies` is the already resolved transitive
+    /// closure of `references`, each addressable in `$ref` by its name.
     pub(crate) fn parse(
         text: &str,
         references: &[Reference],
-        _dependencies: &[Dependency],
+        dependencies: &[Dependency],
     ) -> Result<JsonSchema, JsonSchemaError> {
-        let _ = (text, references);
-        Err(JsonSchemaError {
-            pointer: String::new(),
-            reason: "not implemented".into(),
+        let value = load::parse_json(text)?;
+        let draft = JsonDraft::of(&value);
+        load::check_document(&value, draft)?;
+        let base = load::base_uri(&value, draft)?;
+        let loaded = dependencies
+            .iter()
+            .map(|d| load::load_dependency(&d.reference.name, &d.resolved.text, &base))
+            .collect::<Result<Vec<_>, _>>()?;
+        let documents = load::resolve_documents(&value, draft, &base, &loaded)?;
+        let validator = load::compile_validator(&value, draft, documents.as_ref())?;
+        Ok(JsonSchema {
+            canonical: canonical_text(&value),
+            normalized: normalized_text(&value),
+            value,
+            draft,
+            references: references.to_vec(),
+            documents: documents.map(Arc::new),
+            validator,
         })
     }
 
-    /// The text the registry stores: JSON's `Schema.toString()` form.
+    /// The text the registry stores: compact JSON, keys in the order written.
     pub fn canonical(&self) -> &str {
         &self.canonical
     }
 
-    /// The form used for `normalize=true`.
+    /// The form used for `normalize=true`: compact JSON with every object's
+    /// keys sorted, so documents that differ only in key order or whitespace
+    /// normalize to the same text (Confluent's `JsonSchema.normalize`).
     pub fn normalized(&self) -> &str {
-        &self.canonical
+        &self.normalized
     }
 
-    /// The references it was parsed with.
+    /// The references it was parsed with, as given.
     pub fn references(&self) -> &[Reference] {
         &self.references
     }
+
+    /// The parsed document.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The draft the document is read as.
+    pub fn draft(&self) -> JsonDraft {
+        self.draft
+    }
+
+    /// The compiled validator for payloads; its `$ref`s to referenced
+    /// documents are already bound.
+    pub fn validator(&self) -> &jsonschema::Validator {
+        &self.validator
+    }
+
+    /// Validates a payload, returning every violation as
+    /// `"<instance pointer>: <why>"` (the pointer is `/` for the root).
+    pub fn validate(&self, instance: &Value) -> Result<(), Vec<String>> {
+        let errors: Vec<String> = self
+            .validator
+            .iter_errors(instance)
+            .map(|e| {
+                let path = e.instance_path().as_str();
+                let path = if path.is_empty() { "/" } else { path };
+                format!("{path}: {e}")
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub(crate) fn documents(&self) -> Option<&Documents> {
+        self.documents.as_deref()
+    }
 }
 
-/// Why a text is not a valid JSON schema.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid JSON schema at {pointer}: {reason}")]
-pub struct JsonSchemaError {
-    /// JSON pointer to the offending place.
-    pub pointer: String,
-    /// What is wrong.
-    pub reason: String,
+impl fmt::Debug for JsonSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonSchema")
+            .field("draft", &self.draft)
+            .field("canonical", &self.canonical)
+            .field("references", &self.references)
+            .finish_non_exhaustive()
+    }
 }
 
-/// The kinds of JSON finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JsonDifference {
-    /// Placeholder.
-    TypeMismatch,
+/// Compact JSON, keys in document order (`serde_json` keeps insertion order).
+fn canonical_text(value: &Value) -> String {
+    value.to_string()
 }
 
-impl JsonDifference {
-    /// The Confluent name.
-    pub fn name(&self) -> &'static str {
-        "TYPE_MISMATCH"
+/// Compact JSON with object keys sorted recursively.
+fn normalized_text(value: &Value) -> String {
+    sorted(value).to_string()
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<JsonSchema, JsonSchemaError> {
+        JsonSchema::parse(text, &[], &[])
+    }
+
+    #[test]
+    fn canonical_keeps_order_and_normalized_sorts() {
+        let s = parse(
+            r#"{ "type": "object",
+            "properties": { "b": {"type": "string"}, "a": {"type": "integer", "minimum": 1.5} } }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.canonical(),
+            r#"{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer","minimum":1.5}}}"#
+        );
+        assert_eq!(
+            s.normalized(),
+            r#"{"properties":{"a":{"minimum":1.5,"type":"integer"},"b":{"type":"string"}},"type":"object"}"#
+        );
+        assert_eq!(s.draft(), JsonDraft::Draft7);
+    }
+
+    #[test]
+    fn json_errors_carry_line_and_column() {
+        let err = parse("{\n  \"type\": \"string\",\n}").unwrap_err();
+        assert_eq!(
+            err,
+            JsonSchemaError::InvalidJson {
+                line: 3,
+                column: 1,
+                reason: "trailing comma".into()
+            }
+        );
+        assert!(err.to_string().contains("line 3, column 1"), "{err}");
+    }
+
+    #[test]
+    fn validates_payloads_with_every_error() {
+        let s = parse(
+            r#"{"type":"object","properties":{"n":{"type":"integer","minimum":5}},"required":["id"]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.validate(&serde_json::json!({"id": 1, "n": 7})), Ok(()));
+        let errors = s.validate(&serde_json::json!({"n": 1})).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with("/n: ")), "{errors:?}");
+        assert!(s.validator().is_valid(&serde_json::json!({"id": "x"})));
+    }
+
+    #[test]
+    fn is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<JsonSchema>();
     }
 }

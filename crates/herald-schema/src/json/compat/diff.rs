@@ -1,0 +1,297 @@
+//! The walk that compares an "original" schema (whose data must stay
+//! readable) with an "update" (that reads it), the way Confluent's
+//! `SchemaDiff` does: both documents in parallel, `$ref`s dereferenced,
+//! pairs already in progress treated as compatible so recursion terminates.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::node::{Class, Facet, Node, Shape, Sub, shape};
+use super::{array, combined, object, scalar};
+use crate::JsonCompatibilityPolicy;
+use crate::json::JsonDifference;
+
+/// How deep the walk goes before comparing the rest by equality only, so a
+/// pathological document cannot exhaust the stack.
+const MAX_DEPTH: usize = 256;
+
+/// One difference, with JSON pointers relative to the pair being compared.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Diff {
+    pub kind: JsonDifference,
+    /// Where it is in the original.
+    pub original: String,
+    /// Where it is in the update.
+    pub update: String,
+    /// What a person needs to know beyond the kind (the uncovered branch, the
+    /// nested reason…).
+    pub detail: Option<String>,
+}
+
+impl Diff {
+    pub fn at(
+        kind: JsonDifference,
+        original: impl Into<String>,
+        update: impl Into<String>,
+    ) -> Diff {
+        Diff {
+            kind,
+            original: original.into(),
+            update: update.into(),
+            detail: None,
+        }
+    }
+
+    /// The same difference at a path on both sides.
+    pub fn both(kind: JsonDifference, path: &str) -> Diff {
+        Diff::at(kind, path, path)
+    }
+
+    pub fn with_detail(mut self, detail: String) -> Diff {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+/// Prefixes the paths of `diffs` (relative to a nested pair) with the pair's own paths.
+pub(crate) fn nest(diffs: Vec<Diff>, original: &str, update: &str) -> impl Iterator<Item = Diff> {
+    let (original, update) = (original.to_owned(), update.to_owned());
+    diffs.into_iter().map(move |mut d| {
+        if !original.is_empty() {
+            d.original.insert_str(0, &original);
+        }
+        if !update.is_empty() {
+            d.update.insert_str(0, &update);
+        }
+        d
+    })
+}
+
+type PairKey = ((usize, Facet), (usize, Facet));
+
+/// State of one comparison: the policy, memoized pairs, pairs in progress.
+pub(crate) struct Differ {
+    policy: JsonCompatibilityPolicy,
+    memo: HashMap<PairKey, Vec<Diff>>,
+    in_progress: HashSet<PairKey>,
+    depth: usize,
+    /// Neither document uses `$ref`, so equal JSON means equal schemas.
+    plain: bool,
+    patterns: HashMap<String, Option<jsonschema::Validator>>,
+}
+
+impl Differ {
+    pub fn new(policy: JsonCompatibilityPolicy, plain: bool) -> Self {
+        Differ {
+            policy,
+            memo: HashMap::new(),
+            in_progress: HashSet::new(),
+            depth: 0,
+            plain,
+            patterns: HashMap::new(),
+        }
+    }
+
+    pub fn compatible(&self, diffs: &[Diff]) -> bool {
+        diffs.iter().all(|d| self.allows(d.kind))
+    }
+
+    pub fn allows(&self, kind: JsonDifference) -> bool {
+        kind.is_compatible(self.policy)
+    }
+
+    /// Compares two optional subschemas: one missing is SCHEMA_ADDED/REMOVED.
+    pub fn compare_opt<'r>(
+        &mut self,
+        original: Option<Sub<'r>>,
+        update: Option<Sub<'r>>,
+    ) -> Vec<Diff> {
+        match (original, update) {
+            (None, None) => Vec::new(),
+            (None, Some(_)) => vec![Diff::both(JsonDifference::SchemaAdded, "")],
+            (Some(_), None) => vec![Diff::both(JsonDifference::SchemaRemoved, "")],
+            (Some(o), Some(u)) => self.compare(o, u),
+        }
+    }
+
+    /// Compares two subschemas.
+    pub fn compare<'r>(&mut self, original: Sub<'r>, update: Sub<'r>) -> Vec<Diff> {
+        self.compare_with(original, update, false)
+    }
+
+    /// Compares two subschemas, remembering the result: used where the same
+    /// pair may be compared many times (branches of combinators).
+    pub fn compare_memoized<'r>(&mut self, original: Sub<'r>, update: Sub<'r>) -> Vec<Diff> {
+        self.compare_with(original, update, true)
+    }
+
+    fn compare_with<'r>(&mut self, original: Sub<'r>, update: Sub<'r>, memoize: bool) -> Vec<Diff> {
+        let (o, o_followed) = original.dereferenced();
+        let (u, u_followed) = update.dereferenced();
+        if self.plain
+            && o.facet == Facet::Whole
+            && u.facet == Facet::Whole
+            && o.node.draft == u.node.draft
+            && (std::ptr::eq(o.node.value, u.node.value) || o.node.value == u.node.value)
+        {
+            return Vec::new();
+        }
+        if !(memoize || o_followed || u_followed) {
+            return self.guarded(o, u);
+        }
+        let key = (o.key(), u.key());
+        if let Some(done) = self.memo.get(&key) {
+            return done.clone();
+        }
+        if !self.in_progress.insert(key) {
+            // The pair is being compared further up: a recursive schema. Its
+            // differences are reported there; here it counts as compatible.
+            return Vec::new();
+        }
+        let diffs = self.guarded(o, u);
+        self.in_progress.remove(&key);
+        self.memo.insert(key, diffs.clone());
+        diffs
+    }
+
+    fn guarded<'r>(&mut self, o: Sub<'r>, u: Sub<'r>) -> Vec<Diff> {
+        if self.depth >= MAX_DEPTH {
+            return if o.node.value == u.node.value && o.facet == u.facet {
+                Vec::new()
+            } else {
+                vec![Diff::both(JsonDifference::TypeChanged, "").with_detail(format!(
+                    "the schemas nest more than {MAX_DEPTH} levels deep here, so they are only compared for equality"
+                ))]
+            };
+        }
+        self.depth += 1;
+        let diffs = self.compare_shapes(o, u);
+        self.depth -= 1;
+        diffs
+    }
+
+    fn compare_shapes<'r>(&mut self, o: Sub<'r>, u: Sub<'r>) -> Vec<Diff> {
+        let so = shape(&o);
+        let su = shape(&u);
+        match (&so, &su) {
+            (Shape::Combined { .. }, Shape::Combined { .. }) => {}
+            (
+                _,
+                Shape::Combined {
+                    criterion,
+                    branches,
+                },
+            ) => {
+                if let Some(d) = combined::widen_into(self, &o, *criterion, branches) {
+                    return d;
+                }
+            }
+            (
+                Shape::Combined {
+                    criterion,
+                    branches,
+                },
+                _,
+            ) => {
+                if let Some(d) = combined::narrow_from(self, *criterion, branches, &u) {
+                    return d;
+                }
+            }
+            _ => {}
+        }
+        if so.class() != su.class() {
+            if so.class() == Class::False
+                || su.class() == Class::Empty
+                || both_connect_bytes(&o.node, &u.node)
+            {
+                return Vec::new();
+            }
+            return vec![Diff::both(JsonDifference::TypeChanged, "")];
+        }
+        let mut diffs = Vec::new();
+        if o.facet == Facet::Whole && u.facet == Facet::Whole {
+            annotations(&o.node, &u.node, &mut diffs);
+        }
+        match (so, su) {
+            (
+                Shape::Combined {
+                    criterion: oc,
+                    branches: ob,
+                },
+                Shape::Combined {
+                    criterion: uc,
+                    branches: ub,
+                },
+            ) => {
+                combined::compare(self, oc, &ob, uc, &ub, &mut diffs);
+            }
+            (Shape::Not(on), Shape::Not(un)) => combined::compare_not(self, on, un, &mut diffs),
+            (Shape::Const(ov), Shape::Const(uv)) if ov != uv => {
+                diffs.push(Diff::both(JsonDifference::EnumArrayChanged, "/const"));
+            }
+            (Shape::Enum(ov), Shape::Enum(uv)) => combined::compare_enum(ov, uv, &mut diffs),
+            (Shape::Object(on), Shape::Object(un)) => object::compare(self, &on, &un, &mut diffs),
+            (Shape::Array(on), Shape::Array(un)) => array::compare(self, &on, &un, &mut diffs),
+            (Shape::String(on), Shape::String(un)) => scalar::compare_string(&on, &un, &mut diffs),
+            (
+                Shape::Number {
+                    node: on,
+                    integer: oi,
+                },
+                Shape::Number {
+                    node: un,
+                    integer: ui,
+                },
+            ) => scalar::compare_number(&on, oi, &un, ui, &mut diffs),
+            _ => {}
+        }
+        diffs
+    }
+
+    /// Whether `key` matches the ECMA-262 `pattern` (as payload validation
+    /// would judge it); a pattern that does not compile matches nothing.
+    pub fn pattern_matches(&mut self, pattern: &str, key: &str) -> bool {
+        let validator = self.patterns.entry(pattern.to_owned()).or_insert_with(|| {
+            jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": pattern}))
+                .ok()
+        });
+        validator
+            .as_ref()
+            .is_some_and(|v| v.is_valid(&Value::String(key.to_owned())))
+    }
+}
+
+/// Kafka Connect's JSON converter marks bytes (and decimals) with
+/// `connect.type: bytes`; Confluent treats two such schemas as the same type.
+fn both_connect_bytes(o: &Node<'_>, u: &Node<'_>) -> bool {
+    let bytes = |n: &Node<'_>| n.get("connect.type").and_then(Value::as_str) == Some("bytes");
+    bytes(o) && bytes(u)
+}
+
+/// Annotation changes: always compatible, reported for completeness.
+fn annotations(o: &Node<'_>, u: &Node<'_>, diffs: &mut Vec<Diff>) {
+    let pairs = [
+        (
+            o.get(o.draft.id_keyword()),
+            u.get(u.draft.id_keyword()),
+            JsonDifference::IdChanged,
+        ),
+        (o.get("title"), u.get("title"), JsonDifference::TitleChanged),
+        (
+            o.get("description"),
+            u.get("description"),
+            JsonDifference::DescriptionChanged,
+        ),
+        (
+            o.get("default"),
+            u.get("default"),
+            JsonDifference::DefaultChanged,
+        ),
+    ];
+    for (a, b, kind) in pairs {
+        if a != b {
+            diffs.push(Diff::both(kind, ""));
+        }
+    }
+}
