@@ -35,6 +35,7 @@ mod normalize;
 mod parse;
 mod pcf;
 mod resolve;
+mod text;
 
 use std::sync::{Arc, OnceLock};
 
