@@ -213,7 +213,14 @@ impl TopicConfig {
             "retention.bytes" => {
                 self.retention_bytes = parse_unlimited(key, value)?.map(|b| b as u64)
             }
-            "segment.bytes" => self.segment_bytes = parse_i64(key, value, 14)? as u64,
+            "segment.bytes" => {
+                // Kafka's segment.bytes is an int; index positions are 32-bit.
+                let n = parse_i64(key, value, 14)?;
+                if n > i64::from(i32::MAX) {
+                    return Err(invalid(key, value, "must be at most 2147483647"));
+                }
+                self.segment_bytes = n as u64;
+            }
             "segment.ms" => self.segment_ms = parse_i64(key, value, 1)?,
             "index.interval.bytes" => {
                 let n = parse_i64(key, value, 0)?;
@@ -359,6 +366,7 @@ mod tests {
             ("flush", "sometimes"),
             ("flush", "interval:0"),
             ("segment.bytes", "10"),
+            ("segment.bytes", "4294967296"),
             ("retention.ms", "-2"),
             ("cleanup.policy", "shred"),
             ("storage", "tape"),
