@@ -247,6 +247,10 @@ impl Segment {
 
     /// Makes written data durable (no-op in memory).
     pub fn sync(&self) -> std::io::Result<()> {
+        #[cfg(test)]
+        if fault::take_sync_failure() {
+            return Err(std::io::Error::other("injected fsync failure"));
+        }
         match &self.store {
             Store::File { file, .. } => file.sync_data(),
             Store::Memory(_) => Ok(()),
@@ -433,6 +437,24 @@ impl Segment {
         }
         self.note_timestamp(out.max_timestamp);
         Ok(out)
+    }
+}
+
+/// Fault injection for unit tests: make the calling thread's next sync fail.
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::cell::Cell;
+
+    thread_local! {
+        static FAIL_NEXT_SYNC: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn fail_next_sync() {
+        FAIL_NEXT_SYNC.with(|f| f.set(true));
+    }
+
+    pub(super) fn take_sync_failure() -> bool {
+        FAIL_NEXT_SYNC.with(|f| f.replace(false))
     }
 }
 

@@ -415,3 +415,64 @@ fn validate_request(batches: &[u8], config: &TopicConfig) -> Result<Vec<Span>> {
     }
     Ok(spans)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::builder::{BatchBuilder, Record};
+    use crate::clock::{Clock, ManualClock};
+    use crate::config::TopicConfig;
+    use crate::error::LogError;
+    use crate::partition::Partition;
+    use crate::segment::fault;
+
+    fn batch() -> Vec<u8> {
+        let mut b = BatchBuilder::new(0);
+        b.push(Record::new(Some(b"k".to_vec()), Some(b"v".to_vec())));
+        b.build()
+    }
+
+    #[test]
+    fn failed_fsync_poisons_the_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(0));
+        let p = Partition::open(dir.path(), "p-0", TopicConfig::default(), clock.clone()).unwrap();
+        p.append(&batch()).unwrap();
+        fault::fail_next_sync();
+        let err = p.append(&batch()).unwrap_err();
+        assert!(matches!(err, LogError::Poisoned { .. }), "{err}");
+        assert!(p.is_poisoned());
+        // The unsynced append is not acknowledged, not readable, and nothing more is accepted.
+        assert_eq!(p.high_watermark(), 1);
+        assert!(matches!(p.append(&batch()), Err(LogError::Poisoned { .. })));
+        assert!(matches!(p.flush(), Err(LogError::Poisoned { .. })));
+        // Reads of durable data still work; a reopen recovers and accepts writes again.
+        assert_eq!(p.read(0, 100).unwrap().high_watermark, 1);
+        p.close().unwrap();
+        assert!(
+            !dir.path().join(super::CLEAN_SHUTDOWN_FILE).exists(),
+            "no clean marker after poison"
+        );
+        drop(p);
+        let p = Partition::open(dir.path(), "p-0", TopicConfig::default(), clock).unwrap();
+        assert!(!p.is_poisoned());
+        assert!(p.append(&batch()).is_ok());
+    }
+
+    #[test]
+    fn segment_ms_rolls_by_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let manual = Arc::new(ManualClock::new(1_000));
+        let clock: Arc<dyn Clock> = manual.clone();
+        let config = TopicConfig::from_pairs([("segment.ms", "5000")]).unwrap();
+        let p = Partition::open(dir.path(), "p-0", config, clock).unwrap();
+        p.append(&batch()).unwrap();
+        manual.advance(4_000);
+        p.append(&batch()).unwrap();
+        assert_eq!(p.segment_count(), 1);
+        manual.advance(1_000);
+        p.append(&batch()).unwrap();
+        assert_eq!(p.segment_base_offsets(), vec![0, 2]);
+    }
+}
