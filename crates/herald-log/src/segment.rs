@@ -440,6 +440,15 @@ impl Segment {
     }
 }
 
+fn open_log(path: &Path, create: bool) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(create)
+        .open(path)
+        .map_err(|e| LogError::io(if create { "create" } else { "open" }, path, e))
+}
+
 /// Fault injection for unit tests: make the calling thread's next sync fail.
 #[cfg(test)]
 pub(crate) mod fault {
@@ -456,13 +465,4 @@ pub(crate) mod fault {
     pub(super) fn take_sync_failure() -> bool {
         FAIL_NEXT_SYNC.with(|f| f.replace(false))
     }
-}
-
-fn open_log(path: &Path, create: bool) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(create)
-        .open(path)
-        .map_err(|e| LogError::io(if create { "create" } else { "open" }, path, e))
 }
