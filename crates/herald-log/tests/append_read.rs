@@ -158,6 +158,8 @@ fn timestamp_lookup_finds_first_record_at_or_after() {
     let t = p.offset_for_timestamp(0).unwrap().unwrap();
     assert_eq!(t.offset, 0);
     assert_eq!(p.offset_for_timestamp(5000).unwrap(), None);
+    let max = p.max_timestamp_offset().unwrap().unwrap();
+    assert_eq!((max.offset, max.timestamp), (38, 1190));
 }
 
 #[test]

@@ -107,6 +107,42 @@ impl Partition {
         Ok(None)
     }
 
+    /// The record with the largest timestamp (Kafka ListOffsets
+    /// `MAX_TIMESTAMP`, −3): the first such record in offset order, or `None`
+    /// for an empty log. Blocks on I/O.
+    pub fn max_timestamp_offset(&self) -> Result<Option<TimestampOffset>> {
+        let log_start = self.log_start_offset();
+        let segments = self.snapshot();
+        let Some(max) = segments
+            .iter()
+            .map(|s| s.max_timestamp())
+            .max()
+            .filter(|m| *m >= 0)
+        else {
+            return Ok(None);
+        };
+        for segment in segments.iter().filter(|s| s.max_timestamp() == max) {
+            let limit = segment.visible();
+            let io = |e| LogError::io("read", segment.describe(), e);
+            let Some((mut pos, _)) = segment.find_batch(log_start, limit).map_err(io)? else {
+                continue;
+            };
+            while let Some(h) = segment.header_at(pos, limit).map_err(io)? {
+                let Some(view) = BatchHeader::new(&h) else {
+                    break;
+                };
+                let Some(len) = view.total_len() else { break };
+                if view.max_timestamp() == max {
+                    if let Some(found) = find_in_batch(segment, pos, len, max, log_start)? {
+                        return Ok(Some(found));
+                    }
+                }
+                pos += len as u64;
+            }
+        }
+        Ok(None)
+    }
+
     /// Iterates over the headers of readable batches from the one holding
     /// `from_offset` (or the first after it) to the high watermark, without
     /// reading records. The broker uses it at startup to rebuild idempotent
