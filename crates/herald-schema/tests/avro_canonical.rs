@@ -378,3 +378,13 @@ fn apache_avro_schema_is_self_contained() {
     let apache = s.apache_avro_schema();
     assert_eq!(apache.canonical_form(), s.parsing_canonical_form());
 }
+
+#[test]
+fn schemas_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    let s = parse(r#""int""#);
+    assert_send_sync(&s);
+    let t = s.clone();
+    let handle = std::thread::spawn(move || t.canonical().to_owned());
+    assert_eq!(handle.join().unwrap(), s.canonical());
+}
