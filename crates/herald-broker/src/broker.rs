@@ -1,22 +1,35 @@
 //! The state every connection shares.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use herald_log::Log;
 
 use crate::BrokerConfig;
+use crate::groups::GroupCoordinator;
 
-/// One broker: its configuration and the state its request handlers share.
+/// One broker: its configuration, its log, and the state its request
+/// handlers share.
 #[derive(Debug)]
 pub struct Broker {
     config: BrokerConfig,
     /// Where clients reach this broker, as reported in Metadata.
     advertised: (String, u16),
+    log: Arc<Log>,
+    groups: GroupCoordinator,
 }
 
 impl Broker {
-    /// A broker with `config`, listening on `bound`.
-    pub fn new(config: BrokerConfig, bound: SocketAddr) -> Self {
+    /// A broker with `config` serving `log`, listening on `bound`.
+    pub fn new(config: BrokerConfig, log: Arc<Log>, bound: SocketAddr) -> Self {
         let advertised = config.advertised_or(bound);
-        Broker { config, advertised }
+        let groups = GroupCoordinator::new(log.clone());
+        Broker {
+            config,
+            advertised,
+            log,
+            groups,
+        }
     }
 
     /// The configuration.
@@ -27,5 +40,15 @@ impl Broker {
     /// The host and port clients are told to connect to.
     pub fn advertised(&self) -> (&str, u16) {
         (&self.advertised.0, self.advertised.1)
+    }
+
+    /// The log the broker serves.
+    pub fn log(&self) -> &Arc<Log> {
+        &self.log
+    }
+
+    /// The consumer-group coordinator.
+    pub(crate) fn groups(&self) -> &GroupCoordinator {
+        &self.groups
     }
 }

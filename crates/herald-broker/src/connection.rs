@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use crate::Broker;
 use crate::codec::{Decoded, decode_request, encode_response};
 use crate::frame::{FrameError, read_frame, write_frame};
-use crate::handlers::{dispatch, newer_version_response};
+use crate::handlers::{Outcome, dispatch, newer_version_response};
 
 /// Why a connection ended other than by the peer closing it.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,8 @@ pub(crate) enum ConnectionError {
     Frame(#[from] FrameError),
     #[error(transparent)]
     Codec(#[from] crate::codec::CodecError),
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Serves `stream` until the peer closes it, it sends something we cannot
@@ -77,8 +79,11 @@ async fn serve_inner(
                 let version = request.header.request_api_version;
                 let correlation_id = request.header.correlation_id;
                 match dispatch(broker, *request).await {
-                    Some(body) => Some(encode_response(api_key, version, correlation_id, &body)?),
-                    None => None,
+                    Outcome::Respond(body) => {
+                        Some(encode_response(api_key, version, correlation_id, &body)?)
+                    }
+                    Outcome::NoResponse => None,
+                    Outcome::Close(reason) => return Err(ConnectionError::Refused(reason)),
                 }
             }
         };

@@ -10,7 +10,8 @@
 //! use herald_broker::{Broker, BrokerConfig, run};
 //!
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:9092").await?;
-//! let broker = Arc::new(Broker::new(BrokerConfig::default(), listener.local_addr()?));
+//! let log = Arc::new(herald_log::Log::open("./data", Default::default()).expect("data dir"));
+//! let broker = Arc::new(Broker::new(BrokerConfig::default(), log, listener.local_addr()?));
 //! run(listener, broker, async { let _ = tokio::signal::ctrl_c().await; }).await;
 //! # Ok(()) }
 //! ```
@@ -34,6 +35,7 @@ pub mod codec;
 mod config;
 mod connection;
 pub mod frame;
+mod groups;
 mod handlers;
 mod server;
 

@@ -2,27 +2,15 @@
 //! newer than the broker knows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
 
 use bytes::{Buf, BytesMut};
 use herald_broker::frame::{read_frame, write_frame};
-use herald_broker::{Broker, BrokerConfig, run};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes, encode_request_header_into_buffer};
-use tokio::net::{TcpListener, TcpStream};
-
-async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let broker = Arc::new(Broker::new(BrokerConfig::default(), addr));
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(run(listener, broker, async {
-        let _ = rx.await;
-    }));
-    (addr, tx)
-}
+use tokio::net::TcpStream;
 
 async fn api_versions(stream: &mut TcpStream, version: i16) -> (i32, ApiVersionsResponse) {
     let mut buf = BytesMut::new();
@@ -51,8 +39,8 @@ async fn api_versions(stream: &mut TcpStream, version: i16) -> (i32, ApiVersions
 
 #[tokio::test]
 async fn answers_every_known_version_and_falls_back_for_newer_ones() {
-    let (addr, _stop) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let broker = common::TestBroker::start().await;
+    let mut stream = TcpStream::connect(broker.addr).await.unwrap();
     for version in 0..=4 {
         let (cid, resp) = api_versions(&mut stream, version).await;
         assert_eq!(cid, 42);
@@ -76,9 +64,9 @@ async fn answers_every_known_version_and_falls_back_for_newer_ones() {
 
 #[tokio::test]
 async fn a_malformed_frame_closes_only_its_own_connection() {
-    let (addr, _stop) = start().await;
-    let mut good = TcpStream::connect(addr).await.unwrap();
-    let mut bad = TcpStream::connect(addr).await.unwrap();
+    let broker = common::TestBroker::start().await;
+    let mut good = TcpStream::connect(broker.addr).await.unwrap();
+    let mut bad = TcpStream::connect(broker.addr).await.unwrap();
     write_frame(&mut bad, &[0x7f, 0x7f, 0, 0, 0, 0, 0, 1])
         .await
         .unwrap();

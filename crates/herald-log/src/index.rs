@@ -89,7 +89,9 @@ impl Indexes {
     /// strictly increasing offsets and positions below `segment_len`,
     /// non-decreasing timestamps. `None` means "rebuild from the log".
     pub fn decode(offsets: &[u8], times: &[u8], segment_len: u64) -> Option<Self> {
-        if offsets.len() % OFFSET_ENTRY_LEN != 0 || times.len() % TIME_ENTRY_LEN != 0 {
+        if !offsets.len().is_multiple_of(OFFSET_ENTRY_LEN)
+            || !times.len().is_multiple_of(TIME_ENTRY_LEN)
+        {
             return None;
         }
         let mut idx = Self::default();
@@ -101,10 +103,10 @@ impl Indexes {
             if u64::from(e.position) >= segment_len {
                 return None;
             }
-            if let Some(last) = idx.offsets.last() {
-                if e.relative_offset <= last.relative_offset || e.position <= last.position {
-                    return None;
-                }
+            if let Some(last) = idx.offsets.last()
+                && (e.relative_offset <= last.relative_offset || e.position <= last.position)
+            {
+                return None;
             }
             idx.offsets.push(e);
         }
@@ -115,10 +117,10 @@ impl Indexes {
                 timestamp: i64::from_be_bytes(ts),
                 relative_offset: u32::from_be_bytes([c[8], c[9], c[10], c[11]]),
             };
-            if let Some(last) = idx.times.last() {
-                if e.timestamp < last.timestamp || e.relative_offset < last.relative_offset {
-                    return None;
-                }
+            if let Some(last) = idx.times.last()
+                && (e.timestamp < last.timestamp || e.relative_offset < last.relative_offset)
+            {
+                return None;
             }
             idx.times.push(e);
         }

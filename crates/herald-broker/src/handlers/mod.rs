@@ -14,6 +14,7 @@ pub(crate) use api_versions::newer_version_response;
 /// The versions served for one API.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Served {
+    /// The API.
     pub key: ApiKey,
     /// The lowest version advertised.
     pub min: i16,
@@ -42,24 +43,42 @@ macro_rules! served {
 /// Every API this broker answers, with the versions it advertises.
 pub(crate) fn served() -> Vec<Served> {
     use kafka_protocol::messages::*;
-    vec![served!(
+    let mut all = vec![served!(
         ApiVersions,
         ApiVersionsRequest,
         ApiVersionsResponse
-    )]
+    )];
+    all.extend(crate::groups::served());
+    all
 }
 
-/// Handles one decoded request. `None` means no response is sent (acks=0 produce).
-pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Option<ResponseKind> {
+/// What the connection does after a request was handled.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Send this response (boxed: response bodies are large).
+    Respond(Box<ResponseKind>),
+    /// Send nothing (acks=0 produce: the client does not wait).
+    #[allow(dead_code)] // produced by the Produce handler
+    NoResponse,
+    /// Close the connection, as Kafka does for a request it cannot parse or
+    /// serve at all; the reason is logged.
+    Close(String),
+}
+
+/// Handles one decoded request.
+pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
     let version = request.header.request_api_version;
-    match request.body {
-        RequestKind::ApiVersions(req) => Some(ResponseKind::ApiVersions(api_versions::handle(
-            broker, &req, version,
+    let body = match crate::groups::dispatch(broker, &request.header, request.body).await {
+        Ok(response) => return response,
+        Err(body) => body,
+    };
+    match body {
+        RequestKind::ApiVersions(req) => Outcome::Respond(Box::new(ResponseKind::ApiVersions(
+            api_versions::handle(broker, &req, version),
         ))),
-        other => {
-            tracing::warn!(api = ?request.api_key, version, "request for an API this broker does not serve");
-            let _ = other;
-            None
-        }
+        _ => Outcome::Close(format!(
+            "{:?} v{version} is not served by this broker",
+            request.api_key
+        )),
     }
 }

@@ -206,25 +206,23 @@ fn open_active(
     clean: bool,
     name: &str,
 ) -> Result<(Segment, i64)> {
-    if clean {
-        if let Some((segment, idx)) = load_indexes(dir, base)? {
-            let (from_pos, from_offset) = idx.offsets.last().map_or((0, base), |e| {
-                (u64::from(e.position), base + i64::from(e.relative_offset))
-            });
-            let mut idx = idx;
-            let outcome = segment
-                .scan(from_pos, from_offset, interval, &mut idx)
-                .map_err(|e| LogError::io("read", segment.describe(), e))?;
-            if outcome.stop.is_none() {
-                segment.set_indexes(idx);
-                set_first_batch_time(&segment)?;
-                return Ok((segment, outcome.next_offset));
-            }
-            tracing::warn!(
-                partition = name,
-                "clean-shutdown marker present but the tail does not validate; recovering"
-            );
+    if clean && let Some((segment, idx)) = load_indexes(dir, base)? {
+        let (from_pos, from_offset) = idx.offsets.last().map_or((0, base), |e| {
+            (u64::from(e.position), base + i64::from(e.relative_offset))
+        });
+        let mut idx = idx;
+        let outcome = segment
+            .scan(from_pos, from_offset, interval, &mut idx)
+            .map_err(|e| LogError::io("read", segment.describe(), e))?;
+        if outcome.stop.is_none() {
+            segment.set_indexes(idx);
+            set_first_batch_time(&segment)?;
+            return Ok((segment, outcome.next_offset));
         }
+        tracing::warn!(
+            partition = name,
+            "clean-shutdown marker present but the tail does not validate; recovering"
+        );
     }
     let segment = Segment::open(dir, base, Indexes::default())?;
     let mut idx = Indexes::default();
