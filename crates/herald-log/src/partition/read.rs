@@ -96,10 +96,11 @@ impl Partition {
                     break;
                 };
                 let Some(len) = view.total_len() else { break };
-                if view.max_timestamp() >= timestamp && view.last_offset() >= log_start {
-                    if let Some(found) = find_in_batch(segment, pos, len, timestamp, log_start)? {
-                        return Ok(Some(found));
-                    }
+                if view.max_timestamp() >= timestamp
+                    && view.last_offset() >= log_start
+                    && let Some(found) = find_in_batch(segment, pos, len, timestamp, log_start)?
+                {
+                    return Ok(Some(found));
                 }
                 pos += len as u64;
             }
@@ -132,10 +133,10 @@ impl Partition {
                     break;
                 };
                 let Some(len) = view.total_len() else { break };
-                if view.max_timestamp() == max {
-                    if let Some(found) = find_in_batch(segment, pos, len, max, log_start)? {
-                        return Ok(Some(found));
-                    }
+                if view.max_timestamp() == max
+                    && let Some(found) = find_in_batch(segment, pos, len, max, log_start)?
+                {
+                    return Ok(Some(found));
                 }
                 pos += len as u64;
             }
