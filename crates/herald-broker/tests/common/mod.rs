@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod raw;
+
 use herald_broker::{Broker, BrokerConfig, run};
 use herald_log::{Log, LogOptions};
 use tokio::net::TcpListener;
