@@ -7,6 +7,7 @@ use herald_log::Log;
 
 use crate::BrokerConfig;
 use crate::groups::GroupCoordinator;
+use crate::producers::Producers;
 
 /// One broker: its configuration, its log, and the state its request
 /// handlers share.
@@ -17,6 +18,7 @@ pub struct Broker {
     advertised: (String, u16),
     log: Arc<Log>,
     groups: GroupCoordinator,
+    producers: Producers,
 }
 
 impl Broker {
@@ -24,11 +26,13 @@ impl Broker {
     pub fn new(config: BrokerConfig, log: Arc<Log>, bound: SocketAddr) -> Self {
         let advertised = config.advertised_or(bound);
         let groups = GroupCoordinator::new(log.clone());
+        let producers = Producers::new(log.dir());
         Broker {
             config,
             advertised,
             log,
             groups,
+            producers,
         }
     }
 
@@ -45,6 +49,11 @@ impl Broker {
     /// The log the broker serves.
     pub fn log(&self) -> &Arc<Log> {
         &self.log
+    }
+
+    /// Idempotent-producer ids and sequence state.
+    pub(crate) fn producers(&self) -> &Producers {
+        &self.producers
     }
 
     /// The consumer-group coordinator.

@@ -18,6 +18,12 @@ pub struct BrokerConfig {
     /// How many client connections may be open at once; further clients wait
     /// in the accept backlog.
     pub max_connections: usize,
+    /// Create a topic when Metadata asks for one that does not exist and the
+    /// client allows it (Kafka's `auto.create.topics.enable`, default on).
+    pub auto_create_topics: bool,
+    /// Partitions of auto-created topics and of CreateTopics requests that
+    /// leave the count to the broker (Kafka's `num.partitions`, default 1).
+    pub default_partitions: i32,
 }
 
 impl Default for BrokerConfig {
@@ -28,6 +34,8 @@ impl Default for BrokerConfig {
             cluster_id: "herald-cluster".to_owned(),
             max_request_bytes: 100 * 1024 * 1024,
             max_connections: 10_000,
+            auto_create_topics: true,
+            default_partitions: 1,
         }
     }
 }

@@ -37,6 +37,7 @@ mod connection;
 pub mod frame;
 mod groups;
 mod handlers;
+mod producers;
 mod server;
 
 pub use broker::Broker;

@@ -2,6 +2,14 @@
 //! each is served at (the single source ApiVersions answers from).
 
 mod api_versions;
+mod describe_cluster;
+pub(crate) mod errors;
+mod fetch;
+mod init_producer_id;
+mod list_offsets;
+mod metadata;
+mod produce;
+mod unsupported;
 
 use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
 use kafka_protocol::protocol::{Message, VersionRange};
@@ -43,12 +51,31 @@ macro_rules! served {
 /// Every API this broker answers, with the versions it advertises.
 pub(crate) fn served() -> Vec<Served> {
     use kafka_protocol::messages::*;
-    let mut all = vec![served!(
-        ApiVersions,
-        ApiVersionsRequest,
-        ApiVersionsResponse
-    )];
+    // Produce is advertised from v0 although v0–2 are refused: librdkafka
+    // before 2.11.1 only compresses when the range starts at 0 (KAFKA-18659).
+    let produce = Served {
+        min: 0,
+        ..served!(Produce, ProduceRequest, ProduceResponse)
+    };
+    let mut all = vec![
+        produce,
+        served!(Fetch, FetchRequest, FetchResponse),
+        served!(ListOffsets, ListOffsetsRequest, ListOffsetsResponse),
+        served!(Metadata, MetadataRequest, MetadataResponse),
+        served!(ApiVersions, ApiVersionsRequest, ApiVersionsResponse),
+        served!(
+            InitProducerId,
+            InitProducerIdRequest,
+            InitProducerIdResponse
+        ),
+        served!(
+            DescribeCluster,
+            DescribeClusterRequest,
+            DescribeClusterResponse
+        ),
+    ];
     all.extend(crate::groups::served());
+    all.sort_by_key(|s| s.key as i16);
     all
 }
 
@@ -58,27 +85,50 @@ pub(crate) enum Outcome {
     /// Send this response (boxed: response bodies are large).
     Respond(Box<ResponseKind>),
     /// Send nothing (acks=0 produce: the client does not wait).
-    #[allow(dead_code)] // produced by the Produce handler
     NoResponse,
     /// Close the connection, as Kafka does for a request it cannot parse or
     /// serve at all; the reason is logged.
     Close(String),
 }
 
+fn respond(body: impl Into<ResponseKind>) -> Outcome {
+    Outcome::Respond(Box::new(body.into()))
+}
+
+/// Whether `version` of `key` is in the advertised range.
+fn is_served(key: ApiKey, version: i16) -> bool {
+    served()
+        .iter()
+        .any(|s| s.key == key && (s.min..=s.max).contains(&version))
+}
+
 /// Handles one decoded request.
 pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
     let version = request.header.request_api_version;
+    let api_key = request.api_key;
     let body = match crate::groups::dispatch(broker, &request.header, request.body).await {
         Ok(response) => return response,
         Err(body) => body,
     };
+    let what = format!("{api_key:?} v{version}");
+    if !is_served(api_key, version) {
+        return unsupported::respond(&body, what);
+    }
     match body {
-        RequestKind::ApiVersions(req) => Outcome::Respond(Box::new(ResponseKind::ApiVersions(
-            api_versions::handle(broker, &req, version),
-        ))),
-        _ => Outcome::Close(format!(
-            "{:?} v{version} is not served by this broker",
-            request.api_key
-        )),
+        RequestKind::ApiVersions(req) => respond(api_versions::handle(broker, &req, version)),
+        RequestKind::Metadata(req) => respond(metadata::handle(broker, req, version).await),
+        RequestKind::Produce(req) => match produce::handle(broker, req, version).await {
+            Some(resp) => respond(resp),
+            None => Outcome::NoResponse,
+        },
+        RequestKind::Fetch(req) => respond(fetch::handle(broker, req, version).await),
+        RequestKind::ListOffsets(req) => respond(list_offsets::handle(broker, req, version).await),
+        RequestKind::InitProducerId(req) => {
+            respond(init_producer_id::handle(broker, req, version).await)
+        }
+        RequestKind::DescribeCluster(req) => {
+            respond(describe_cluster::handle(broker, &req, version))
+        }
+        other => unsupported::respond(&other, what),
     }
 }
