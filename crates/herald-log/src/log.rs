@@ -170,6 +170,22 @@ impl Log {
         &self.inner.dir
     }
 
+    /// The defaults topic overrides are laid over ([`LogOptions::defaults`]):
+    /// what DescribeConfigs reports for keys a topic does not override.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let mut options = herald_log::LogOptions::default();
+    /// options.defaults.max_message_bytes = 2_000_000;
+    /// let log = herald_log::Log::open(dir.path(), options).unwrap();
+    /// assert_eq!(log.defaults().max_message_bytes, 2_000_000);
+    /// let t = log.create_topic("t", 1, &Default::default()).unwrap();
+    /// assert_eq!(t.config.max_message_bytes, 2_000_000);
+    /// ```
+    pub fn defaults(&self) -> &TopicConfig {
+        &self.inner.options.defaults
+    }
+
     /// The clock the log was opened with.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.inner.options.clock.clone()
