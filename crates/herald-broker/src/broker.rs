@@ -25,7 +25,7 @@ impl Broker {
     /// A broker with `config` serving `log`, listening on `bound`.
     pub fn new(config: BrokerConfig, log: Arc<Log>, bound: SocketAddr) -> Self {
         let advertised = config.advertised_or(bound);
-        let groups = GroupCoordinator::new(log.clone());
+        let groups = GroupCoordinator::new(log.clone(), config.groups.clone());
         let producers = Producers::new(log.dir());
         Broker {
             config,

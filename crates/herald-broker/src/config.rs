@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use crate::GroupConfig;
+
 /// Settings of one broker. The defaults are Kafka's where Kafka has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -24,6 +26,9 @@ pub struct BrokerConfig {
     /// Partitions of auto-created topics and of CreateTopics requests that
     /// leave the count to the broker (Kafka's `num.partitions`, default 1).
     pub default_partitions: i32,
+    /// Consumer-group coordinator settings (session bounds, rebalance
+    /// delay, KIP-848 heartbeat interval, offset retention).
+    pub groups: GroupConfig,
 }
 
 impl Default for BrokerConfig {
@@ -36,6 +41,7 @@ impl Default for BrokerConfig {
             max_connections: 10_000,
             auto_create_topics: true,
             default_partitions: 1,
+            groups: GroupConfig::default(),
         }
     }
 }

@@ -42,4 +42,5 @@ mod server;
 
 pub use broker::Broker;
 pub use config::BrokerConfig;
+pub use groups::GroupConfig;
 pub use server::run;

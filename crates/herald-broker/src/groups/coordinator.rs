@@ -1,0 +1,191 @@
+//! The async shell around the pure group state: loads `__consumer_offsets`
+//! on first use, serialises access to the state, sends the records each
+//! operation produces to the store (waiting until they are durable before
+//! the caller answers), and drives timeouts from a background ticker.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use herald_log::Log;
+use parking_lot::Mutex;
+use tokio::sync::{OnceCell, oneshot};
+
+use super::GroupConfig;
+use super::error::GroupError;
+use super::state::Reply;
+use super::state::registry::Groups;
+use super::state::topics::TopicsView;
+use super::store::{self, Store};
+
+/// How often timeouts (sessions, rebalances, offset retention) are checked.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Milliseconds on the wall clock, advanced by `tokio::time` so tests can
+/// pause and move time.
+#[derive(Debug)]
+struct Clock {
+    start: tokio::time::Instant,
+    wall_at_start: i64,
+}
+
+impl Clock {
+    fn now(&self) -> i64 {
+        let elapsed = i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.wall_at_start.saturating_add(elapsed)
+    }
+}
+
+/// The loaded coordinator: the state and where its records go.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    groups: Mutex<Groups>,
+    store: Store,
+    clock: Clock,
+}
+
+impl Loaded {
+    /// Runs `f` on the state at the current time and waits until the records
+    /// it produced are durable.
+    pub(crate) async fn run<R>(
+        &self,
+        f: impl FnOnce(&mut Groups, i64) -> R,
+    ) -> Result<R, GroupError> {
+        let (result, durable) = self.run_and_keep(f).await;
+        durable.map(|()| result)
+    }
+
+    /// Like [`Loaded::run`], but hands back `f`'s result even when its
+    /// records could not be made durable.
+    pub(crate) async fn run_and_keep<R>(
+        &self,
+        f: impl FnOnce(&mut Groups, i64) -> R,
+    ) -> (R, Result<(), GroupError>) {
+        let (result, ack) = self.apply(f, true);
+        let durable = match ack {
+            None => Ok(()),
+            Some(ack) => ack.await.unwrap_or_else(|_| {
+                Err(GroupError::Storage("the offsets writer stopped".to_owned()))
+            }),
+        };
+        (result, durable)
+    }
+
+    fn apply<R>(
+        &self,
+        f: impl FnOnce(&mut Groups, i64) -> R,
+        ack: bool,
+    ) -> (R, Option<oneshot::Receiver<Result<(), GroupError>>>) {
+        let mut groups = self.groups.lock();
+        let result = f(&mut groups, self.clock.now());
+        // Sent under the lock: records reach the log in state order.
+        let ack = self.store.send(groups.take_records(), ack);
+        (result, ack)
+    }
+
+    /// Runs `f` on the state without waiting for the records it produces.
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut Groups, i64) -> R) -> R {
+        self.apply(f, false).0
+    }
+
+    /// Reads the state without changing it.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Groups) -> R) -> R {
+        f(&self.groups.lock())
+    }
+
+    fn tick(&self) {
+        let _ = self.apply(|groups, now| groups.tick(now), false);
+    }
+}
+
+/// Waits for a parked JoinGroup or SyncGroup.
+pub(crate) async fn settle<T>(reply: Reply<Result<T, GroupError>>) -> Result<T, GroupError> {
+    match reply {
+        Reply::Ready(r) => r,
+        Reply::Pending(rx) => rx.await.unwrap_or_else(|_| {
+            Err(GroupError::Storage(
+                "the group coordinator stopped".to_owned(),
+            ))
+        }),
+    }
+}
+
+/// The group coordinator of this broker (a single node coordinates every group).
+#[derive(Debug)]
+pub(crate) struct GroupCoordinator {
+    log: Arc<Log>,
+    config: GroupConfig,
+    loaded: OnceCell<Arc<Loaded>>,
+}
+
+impl GroupCoordinator {
+    /// A coordinator over `log`; nothing is read until the first group request.
+    pub(crate) fn new(log: Arc<Log>, config: GroupConfig) -> Self {
+        GroupCoordinator {
+            log,
+            config,
+            loaded: OnceCell::new(),
+        }
+    }
+
+    /// The topics as the log has them now.
+    pub(crate) fn topics(&self) -> TopicsView {
+        TopicsView::of(&self.log)
+    }
+
+    /// The loaded coordinator: on first use creates or replays
+    /// `__consumer_offsets` and starts the writer and the ticker. A failure
+    /// is reported (COORDINATOR_NOT_AVAILABLE) and retried by the next request.
+    pub(crate) async fn loaded(&self) -> Result<&Arc<Loaded>, GroupError> {
+        self.loaded
+            .get_or_try_init(|| async {
+                let log = self.log.clone();
+                let (partition, records) = tokio::task::spawn_blocking(move || store::open(&log))
+                    .await
+                    .map_err(|e| GroupError::Storage(format!("loading {}: {e}", store::TOPIC)))??;
+                let clock = Clock {
+                    start: tokio::time::Instant::now(),
+                    wall_at_start: self.log.clock().now_ms(),
+                };
+                let mut groups = Groups::new(self.config.clone());
+                let now = clock.now();
+                let count = records.len();
+                for record in records {
+                    groups.replay(record, now);
+                }
+                tracing::info!(
+                    records = count,
+                    groups = groups.groups.len(),
+                    "loaded {}",
+                    store::TOPIC
+                );
+                let loaded = Arc::new(Loaded {
+                    groups: Mutex::new(groups),
+                    store: Store::spawn(self.log.clone(), partition),
+                    clock,
+                });
+                tokio::spawn(ticker(Arc::downgrade(&loaded)));
+                Ok(loaded)
+            })
+            .await
+    }
+}
+
+impl Drop for GroupCoordinator {
+    fn drop(&mut self) {
+        if let Some(loaded) = self.loaded.get() {
+            loaded.groups.lock().shutdown();
+        }
+    }
+}
+
+async fn ticker(loaded: Weak<Loaded>) {
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(loaded) = loaded.upgrade() else {
+            return;
+        };
+        loaded.tick();
+    }
+}
