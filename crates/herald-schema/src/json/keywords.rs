@@ -90,12 +90,13 @@ fn for_each_child(map: &Map<String, Value>, draft: JsonDraft, f: &mut dyn FnMut(
             if is_schema(value) {
                 f(&[key], value);
             }
-        } else if MAP.contains(&key) && !(key == "$defs" && draft < JsonDraft::Draft201909) {
-            if let Value::Object(members) = value {
-                for (name, member) in members {
-                    if is_schema(member) {
-                        f(&[key, name], member);
-                    }
+        } else if MAP.contains(&key)
+            && !(key == "$defs" && draft < JsonDraft::Draft201909)
+            && let Value::Object(members) = value
+        {
+            for (name, member) in members {
+                if is_schema(member) {
+                    f(&[key, name], member);
                 }
             }
         }
@@ -131,13 +132,26 @@ pub(crate) fn pointer_of(segments: &[&str]) -> String {
 pub(crate) fn has_references(root: &Value, draft: JsonDraft) -> bool {
     let mut found = false;
     walk(root, draft, &(), &mut |value, _, _| {
-        if let Value::Object(map) = value {
-            if map.contains_key("$ref")
+        if let Value::Object(map) = value
+            && (map.contains_key("$ref")
                 || map.contains_key("$dynamicRef")
-                || map.contains_key("$recursiveRef")
-            {
-                found = true;
-            }
+                || map.contains_key("$recursiveRef"))
+        {
+            found = true;
+        }
+        (!found).then_some(())
+    });
+    found
+}
+
+/// Whether any subschema below the root declares its own `$id` (`id` in
+/// draft 4), which would change the base URI references resolve against.
+pub(crate) fn has_embedded_ids(root: &Value, draft: JsonDraft) -> bool {
+    let mut found = false;
+    let id = draft.id_keyword();
+    walk(root, draft, &(), &mut |value, pointer, _| {
+        if !pointer.is_empty() && value.get(id).is_some_and(Value::is_string) {
+            found = true;
         }
         (!found).then_some(())
     });
@@ -178,6 +192,14 @@ mod tests {
             ]
         );
         assert!(!has_references(&doc, JsonDraft::Draft7));
+        assert!(!has_embedded_ids(
+            &json!({"$id": "http://x/y.json"}),
+            JsonDraft::Draft7
+        ));
+        assert!(has_embedded_ids(
+            &json!({"definitions": {"a": {"$id": "#a"}}}),
+            JsonDraft::Draft7
+        ));
         assert!(has_references(
             &json!({"properties": {"x": {"$ref": "#"}}}),
             JsonDraft::Draft7

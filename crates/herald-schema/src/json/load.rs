@@ -1,13 +1,13 @@
 //! Turning text into a validated document: JSON syntax, the draft's
 //! meta-schema, `$ref` resolution, and the compiled validator.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jsonschema::{Registry, Resource};
 use referencing::{ResourceRef, Uri};
 use serde_json::Value;
 
-use super::keywords::{has_references, walk};
+use super::keywords::{has_embedded_ids, has_references, walk};
 use super::{JsonDraft, JsonSchemaError};
 
 /// The URI a document without an `$id` is based at (the `jsonschema` crate's default).
@@ -117,6 +117,9 @@ fn compile_error(pointer: &str, e: impl std::fmt::Display) -> JsonSchemaError {
 pub(crate) struct Documents {
     pub registry: Registry<'static>,
     pub base: Uri<String>,
+    /// The root document has no `$id` below its root, so its `#/…`
+    /// references can be followed as plain JSON pointers.
+    pub plain_pointers: bool,
 }
 
 /// Builds the registry for a root document and its dependencies, and checks
@@ -148,30 +151,67 @@ pub(crate) fn resolve_documents(
         base.as_str().to_owned(),
         draft.engine().create_resource(root.clone()),
     ));
+    let missing = Arc::new(Mutex::new(Vec::new()));
     let registry = Registry::new()
         .draft(draft.engine())
         .retrieve_known_draft_meta_schemas(false)
+        .retriever(Placeholder {
+            missing: Arc::clone(&missing),
+        })
         .extend(resources)
         .and_then(|b| b.prepare())
         .map_err(|e| compile_error("", e))?;
-    check_refs(&registry, root, draft, base.clone())?;
+    let missing: Vec<String> = missing
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    check_refs(&registry, root, draft, base.clone(), &missing)?;
     for d in dependencies {
         let uri = referencing::uri::from_str(&d.uri).map_err(|e| compile_error("", e))?;
-        check_refs(&registry, &d.value, d.draft, uri)
+        check_refs(&registry, &d.value, d.draft, uri, &missing)
             .map_err(|e| JsonSchemaError::in_reference(&d.uri, e))?;
+    }
+    if let Some(uri) = missing.first() {
+        return Err(JsonSchemaError::UnresolvableRef {
+            pointer: String::new(),
+            reference: uri.clone(),
+            reason: "no schema is registered under this URI".into(),
+        });
     }
     Ok(Some(Documents {
         registry,
         base: base.clone(),
+        plain_pointers: !has_embedded_ids(root, draft),
     }))
 }
 
-/// Fails with the first `$ref` in `document` that does not resolve.
+/// Stands in for documents nothing provides, so the registry can be built
+/// and the `$ref`s that need them reported one by one. Never fetches anything.
+struct Placeholder {
+    missing: Arc<Mutex<Vec<String>>>,
+}
+
+impl referencing::Retrieve for Placeholder {
+    fn retrieve(
+        &self,
+        uri: &Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        self.missing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(uri.as_str().to_owned());
+        Ok(Value::Bool(true))
+    }
+}
+
+/// Fails with the first `$ref` in `document` that does not resolve, or that
+/// names a document nobody provided (`missing`).
 fn check_refs(
     registry: &Registry<'static>,
     document: &Value,
     draft: JsonDraft,
     base: Uri<String>,
+    missing: &[String],
 ) -> Result<(), JsonSchemaError> {
     let engine = draft.engine();
     let mut failure = None;
@@ -189,11 +229,21 @@ fn check_refs(
         };
         for keyword in ["$ref", "$dynamicRef"] {
             if let Some(reference) = value.get(keyword).and_then(Value::as_str) {
-                if let Err(e) = resolver.lookup(reference) {
+                let document_uri = reference.split('#').next().unwrap_or("");
+                let absent = !document_uri.is_empty()
+                    && resolver
+                        .resolve_uri(&resolver.base_uri().borrow(), document_uri)
+                        .is_ok_and(|uri| missing.iter().any(|m| m == uri.as_str()));
+                let reason = if absent {
+                    Some("no schema with that name is among the references".to_owned())
+                } else {
+                    resolver.lookup(reference).err().map(|e| e.to_string())
+                };
+                if let Some(reason) = reason {
                     failure = Some(JsonSchemaError::UnresolvableRef {
                         pointer: pointer.to_owned(),
                         reference: reference.to_owned(),
-                        reason: e.to_string(),
+                        reason,
                     });
                     return None;
                 }
@@ -212,7 +262,7 @@ pub(crate) fn compile_validator(
     root: &Value,
     draft: JsonDraft,
     documents: Option<&Documents>,
-) -> Result<Arc<jsonschema::Validator>, JsonSchemaError> {
+) -> Result<jsonschema::Validator, JsonSchemaError> {
     let options = jsonschema::options().with_draft(draft.engine());
     let built = match documents {
         Some(docs) => options
@@ -221,7 +271,5 @@ pub(crate) fn compile_validator(
             .build(root),
         None => options.build(root),
     };
-    built
-        .map(Arc::new)
-        .map_err(|e| compile_error(e.instance_path().as_str(), &e))
+    built.map_err(|e| compile_error(e.instance_path().as_str(), &e))
 }

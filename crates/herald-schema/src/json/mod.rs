@@ -16,7 +16,7 @@ mod keywords;
 mod load;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -33,15 +33,17 @@ pub(crate) use load::Documents;
 /// Guarantees: the document is valid against its draft's meta-schema, every
 /// `$ref` in it and in its referenced documents resolves, and
 /// [`canonical`](JsonSchema::canonical) parses back to an equal document.
+/// The payload validator and the normalized text are built on first use and
+/// then kept (clones share them), so registering a schema pays for neither.
 #[derive(Clone)]
 pub struct JsonSchema {
     value: Value,
     draft: JsonDraft,
     canonical: String,
-    normalized: String,
+    normalized: Arc<OnceLock<String>>,
     references: Vec<Reference>,
     documents: Option<Arc<Documents>>,
-    validator: Arc<jsonschema::Validator>,
+    validator: Arc<OnceLock<Result<jsonschema::Validator, JsonSchemaError>>>,
 }
 
 impl JsonSchema {
@@ -61,15 +63,14 @@ impl JsonSchema {
             .map(|d| load::load_dependency(&d.reference.name, &d.resolved.text, &base))
             .collect::<Result<Vec<_>, _>>()?;
         let documents = load::resolve_documents(&value, draft, &base, &loaded)?;
-        let validator = load::compile_validator(&value, draft, documents.as_ref())?;
         Ok(JsonSchema {
             canonical: canonical_text(&value),
-            normalized: normalized_text(&value),
+            normalized: Arc::new(OnceLock::new()),
             value,
             draft,
             references: references.to_vec(),
             documents: documents.map(Arc::new),
-            validator,
+            validator: Arc::new(OnceLock::new()),
         })
     }
 
@@ -82,7 +83,7 @@ impl JsonSchema {
     /// keys sorted, so documents that differ only in key order or whitespace
     /// normalize to the same text (Confluent's `JsonSchema.normalize`).
     pub fn normalized(&self) -> &str {
-        &self.normalized
+        self.normalized.get_or_init(|| normalized_text(&self.value))
     }
 
     /// The references it was parsed with, as given.
@@ -100,17 +101,25 @@ impl JsonSchema {
         self.draft
     }
 
-    /// The compiled validator for payloads; its `$ref`s to referenced
-    /// documents are already bound.
-    pub fn validator(&self) -> &jsonschema::Validator {
-        &self.validator
+    /// The compiled validator for payloads, with `$ref`s to referenced
+    /// documents bound; compiled on first use. Parsing already checked
+    /// everything compilation depends on, so an error here is exceptional
+    /// (the regular-expression engine refusing a pattern the meta-schema
+    /// accepted, for instance).
+    pub fn validator(&self) -> Result<&jsonschema::Validator, JsonSchemaError> {
+        self.validator
+            .get_or_init(|| {
+                load::compile_validator(&self.value, self.draft, self.documents.as_deref())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Validates a payload, returning every violation as
     /// `"<instance pointer>: <why>"` (the pointer is `/` for the root).
     pub fn validate(&self, instance: &Value) -> Result<(), Vec<String>> {
-        let errors: Vec<String> = self
-            .validator
+        let validator = self.validator().map_err(|e| vec![e.to_string()])?;
+        let errors: Vec<String> = validator
             .iter_errors(instance)
             .map(|e| {
                 let path = e.instance_path().as_str();
@@ -217,7 +226,11 @@ mod tests {
         let errors = s.validate(&serde_json::json!({"n": 1})).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors.iter().any(|e| e.starts_with("/n: ")), "{errors:?}");
-        assert!(s.validator().is_valid(&serde_json::json!({"id": "x"})));
+        assert!(
+            s.validator()
+                .unwrap()
+                .is_valid(&serde_json::json!({"id": "x"}))
+        );
     }
 
     #[test]

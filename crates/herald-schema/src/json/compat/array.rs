@@ -4,9 +4,11 @@
 use serde_json::Value;
 
 use super::diff::{Diff, Differ, nest};
-use super::node::{Node, Shape, Sub, shape};
-use super::object::{Extra, compare_extra, compare_unevaluated, extra, unevaluated};
-use super::scalar::{compare_limit, limit_kinds, number};
+use super::model::{Extra, compare_extra, compare_unevaluated, extra, unevaluated};
+use super::node::{Node, Sub};
+use super::scalar::{compare_limit, limit_kinds};
+use super::shape::{Shape, shape};
+use super::table::{Keywords, Kw};
 use crate::json::{JsonDifference, JsonDraft};
 
 /// How an array schema lays out its items. Before 2020-12 a tuple is an
@@ -20,20 +22,28 @@ struct Layout<'r> {
     tuple_keyword: &'static str,
     rest: Extra<'r>,
     rest_keyword: &'static str,
+    unevaluated: Option<Extra<'r>>,
 }
 
-fn layout<'r>(node: &Node<'r>) -> Layout<'r> {
+fn schema_at<'r>(node: &Node<'r>, value: Option<&'r Value>) -> Option<Node<'r>> {
+    value
+        .filter(|v| v.is_object() || v.is_boolean())
+        .map(|v| node.child(v))
+}
+
+fn layout<'r>(node: &Node<'r>, kw: &Keywords<'r>) -> Layout<'r> {
+    let items = kw.get(Kw::Items);
     let (all, tuple, tuple_keyword, rest, rest_keyword) = if node.draft >= JsonDraft::Draft202012 {
-        match node.get("prefixItems").and_then(Value::as_array) {
+        match kw.get(Kw::PrefixItems).and_then(Value::as_array) {
             Some(prefix) => (
                 None,
                 prefix.as_slice(),
                 "prefixItems",
-                extra(node, "items"),
+                extra(node, items),
                 "items",
             ),
             None => (
-                node.keyword("items"),
+                schema_at(node, items),
                 &[][..],
                 "prefixItems",
                 Extra::Open,
@@ -41,19 +51,20 @@ fn layout<'r>(node: &Node<'r>) -> Layout<'r> {
             ),
         }
     } else {
-        match node.get("items") {
+        let additional = extra(node, kw.get(Kw::AdditionalItems));
+        match items {
             Some(Value::Array(tuple)) => (
                 None,
                 tuple.as_slice(),
                 "items",
-                extra(node, "additionalItems"),
+                additional,
                 "additionalItems",
             ),
             _ => (
-                node.keyword("items"),
+                schema_at(node, items),
                 &[][..],
                 "items",
-                extra(node, "additionalItems"),
+                additional,
                 "additionalItems",
             ),
         }
@@ -65,23 +76,23 @@ fn layout<'r>(node: &Node<'r>) -> Layout<'r> {
         tuple_keyword,
         rest,
         rest_keyword,
+        unevaluated: unevaluated(node, kw.get(Kw::UnevaluatedItems)),
     }
 }
 
 impl<'r> Layout<'r> {
     fn is_open(&self) -> bool {
-        matches!(self.rest, Extra::Open) && unevaluated(&self.node, "unevaluatedItems").is_none()
+        matches!(self.rest, Extra::Open) && self.unevaluated.is_none()
     }
 
     /// The schema items past the tuple must match in a partially open model.
     fn covering(&self) -> Option<(Node<'r>, String)> {
-        match &self.rest {
-            Extra::Schema(s) => Some((s.clone(), format!("/{}", self.rest_keyword))),
-            Extra::Closed => None,
-            Extra::Open => match unevaluated(&self.node, "unevaluatedItems") {
-                Some(Extra::Schema(s)) => Some((s, "/unevaluatedItems".to_owned())),
-                _ => None,
-            },
+        match (&self.rest, &self.unevaluated) {
+            (Extra::Schema(s), _) => Some((s.clone(), format!("/{}", self.rest_keyword))),
+            (Extra::Open, Some(Extra::Schema(s))) => {
+                Some((s.clone(), "/unevaluatedItems".to_owned()))
+            }
+            _ => None,
         }
     }
 
@@ -90,8 +101,14 @@ impl<'r> Layout<'r> {
     }
 }
 
-pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs: &mut Vec<Diff>) {
-    let (ol, ul) = (layout(o), layout(u));
+/// Compares two array schemas, each given with its scanned keywords.
+pub(crate) fn compare<'r>(
+    differ: &mut Differ,
+    (o, ok): (&Node<'r>, &Keywords<'r>),
+    (u, uk): (&Node<'r>, &Keywords<'r>),
+    diffs: &mut Vec<Diff>,
+) {
+    let (ol, ul) = (layout(o, ok), layout(u, uk));
     let d = differ.compare_opt(
         ol.all.clone().map(Sub::whole),
         ul.all.clone().map(Sub::whole),
@@ -102,8 +119,8 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     compare_unevaluated(
         differ,
         "/unevaluatedItems",
-        unevaluated(o, "unevaluatedItems"),
-        unevaluated(u, "unevaluatedItems"),
+        ol.unevaluated.clone(),
+        ul.unevaluated.clone(),
         [
             JsonDifference::UnevaluatedItemsAdded,
             JsonDifference::UnevaluatedItemsRemoved,
@@ -114,8 +131,8 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     );
     compare_limit(
         "maxItems",
-        number(o, "maxItems"),
-        number(u, "maxItems"),
+        ok.number(Kw::MaxItems),
+        uk.number(Kw::MaxItems),
         &limit_kinds!(
             MaxItemsAdded,
             MaxItemsRemoved,
@@ -126,8 +143,8 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     );
     compare_limit(
         "minItems",
-        number(o, "minItems"),
-        number(u, "minItems"),
+        ok.number(Kw::MinItems),
+        uk.number(Kw::MinItems),
         &limit_kinds!(
             MinItemsAdded,
             MinItemsRemoved,
@@ -136,12 +153,12 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
         ),
         diffs,
     );
-    let unique = |n: &Node<'_>| {
-        n.get("uniqueItems")
+    let unique = |k: &Keywords<'_>| {
+        k.get(Kw::UniqueItems)
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
-    match (unique(o), unique(u)) {
+    match (unique(ok), unique(uk)) {
         (true, false) => diffs.push(Diff::both(
             JsonDifference::UniqueItemsRemoved,
             "/uniqueItems",
@@ -152,14 +169,14 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     // `contains` has no kind of its own: an added one restricts like any added
     // subschema, a removed one loosens.
     let d = differ.compare_opt(
-        o.keyword("contains").map(Sub::whole),
-        u.keyword("contains").map(Sub::whole),
+        schema_at(o, ok.get(Kw::Contains)).map(Sub::whole),
+        schema_at(u, uk.get(Kw::Contains)).map(Sub::whole),
     );
     diffs.extend(nest(d, "/contains", "/contains"));
     compare_limit(
         "maxContains",
-        number(o, "maxContains"),
-        number(u, "maxContains"),
+        ok.number(Kw::MaxContains),
+        uk.number(Kw::MaxContains),
         &limit_kinds!(
             MaxContainsAdded,
             MaxContainsRemoved,
@@ -170,8 +187,8 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     );
     compare_limit(
         "minContains",
-        number(o, "minContains"),
-        number(u, "minContains"),
+        ok.number(Kw::MinContains),
+        uk.number(Kw::MinContains),
         &limit_kinds!(
             MinContainsAdded,
             MinContainsRemoved,

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use super::diff::{Diff, Differ, nest};
 use super::matching::maximum_matching;
-use super::node::{Branch, Criterion, Node, Sub};
+use super::node::{Node, Sub};
+use super::shape::{Branch, Criterion};
 use crate::json::JsonDifference;
 
 /// A non-combined original against a combined update: compatible when the

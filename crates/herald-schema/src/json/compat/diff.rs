@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::node::{Class, Facet, Node, Shape, Sub, shape};
+use super::node::{Facet, Sub};
+use super::shape::{Class, Shape, shape_with};
+use super::table::{Keywords, Kw};
 use super::{array, combined, object, scalar};
 use crate::JsonCompatibilityPolicy;
 use crate::json::JsonDifference;
@@ -56,7 +58,12 @@ impl Diff {
 
 /// Prefixes the paths of `diffs` (relative to a nested pair) with the pair's own paths.
 pub(crate) fn nest(diffs: Vec<Diff>, original: &str, update: &str) -> impl Iterator<Item = Diff> {
-    let (original, update) = (original.to_owned(), update.to_owned());
+    // Most comparisons find nothing: only copy the prefixes when there is something to prefix.
+    let (original, update) = if diffs.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (original.to_owned(), update.to_owned())
+    };
     diffs.into_iter().map(move |mut d| {
         if !original.is_empty() {
             d.original.insert_str(0, &original);
@@ -73,6 +80,11 @@ type PairKey = ((usize, Facet), (usize, Facet));
 /// State of one comparison: the policy, memoized pairs, pairs in progress.
 pub(crate) struct Differ {
     policy: JsonCompatibilityPolicy,
+    /// Whether compatible differences are wanted too (a full diff), or only
+    /// the ones that decide compatibility (a check). Dropping compatible ones
+    /// early changes no verdict: compatibility only ever looks for
+    /// incompatible differences.
+    everything: bool,
     memo: HashMap<PairKey, Vec<Diff>>,
     in_progress: HashSet<PairKey>,
     depth: usize,
@@ -82,9 +94,10 @@ pub(crate) struct Differ {
 }
 
 impl Differ {
-    pub fn new(policy: JsonCompatibilityPolicy, plain: bool) -> Self {
+    pub fn new(policy: JsonCompatibilityPolicy, plain: bool, everything: bool) -> Self {
         Differ {
             policy,
+            everything,
             memo: HashMap::new(),
             in_progress: HashSet::new(),
             depth: 0,
@@ -124,6 +137,18 @@ impl Differ {
     /// pair may be compared many times (branches of combinators).
     pub fn compare_memoized<'r>(&mut self, original: Sub<'r>, update: Sub<'r>) -> Vec<Diff> {
         self.compare_with(original, update, true)
+    }
+
+    /// Compares the roots: the pair is marked in progress, so a `$ref` back
+    /// to a root finds it, but not memoized (nothing else can ask for it).
+    pub fn compare_root<'r>(&mut self, original: Sub<'r>, update: Sub<'r>) -> Vec<Diff> {
+        let (o, _) = original.dereferenced();
+        let (u, _) = update.dereferenced();
+        let key = (o.key(), u.key());
+        self.in_progress.insert(key);
+        let diffs = self.guarded(o, u);
+        self.in_progress.remove(&key);
+        diffs
     }
 
     fn compare_with<'r>(&mut self, original: Sub<'r>, update: Sub<'r>, memoize: bool) -> Vec<Diff> {
@@ -172,8 +197,9 @@ impl Differ {
     }
 
     fn compare_shapes<'r>(&mut self, o: Sub<'r>, u: Sub<'r>) -> Vec<Diff> {
-        let so = shape(&o);
-        let su = shape(&u);
+        let (ok, uk) = (Keywords::of(o.node.value), Keywords::of(u.node.value));
+        let so = shape_with(&o, &ok);
+        let su = shape_with(&u, &uk);
         match (&so, &su) {
             (Shape::Combined { .. }, Shape::Combined { .. }) => {}
             (
@@ -201,17 +227,18 @@ impl Differ {
             _ => {}
         }
         if so.class() != su.class() {
+            let bytes = |k: &Keywords<'_>| k.string(Kw::ConnectType) == Some("bytes");
             if so.class() == Class::False
                 || su.class() == Class::Empty
-                || both_connect_bytes(&o.node, &u.node)
+                || (bytes(&ok) && bytes(&uk))
             {
                 return Vec::new();
             }
             return vec![Diff::both(JsonDifference::TypeChanged, "")];
         }
         let mut diffs = Vec::new();
-        if o.facet == Facet::Whole && u.facet == Facet::Whole {
-            annotations(&o.node, &u.node, &mut diffs);
+        if self.everything && o.facet == Facet::Whole && u.facet == Facet::Whole {
+            annotations(&o, &ok, &u, &uk, &mut diffs);
         }
         match (so, su) {
             (
@@ -231,20 +258,24 @@ impl Differ {
                 diffs.push(Diff::both(JsonDifference::EnumArrayChanged, "/const"));
             }
             (Shape::Enum(ov), Shape::Enum(uv)) => combined::compare_enum(ov, uv, &mut diffs),
-            (Shape::Object(on), Shape::Object(un)) => object::compare(self, &on, &un, &mut diffs),
-            (Shape::Array(on), Shape::Array(un)) => array::compare(self, &on, &un, &mut diffs),
-            (Shape::String(on), Shape::String(un)) => scalar::compare_string(&on, &un, &mut diffs),
-            (
-                Shape::Number {
-                    node: on,
-                    integer: oi,
-                },
-                Shape::Number {
-                    node: un,
-                    integer: ui,
-                },
-            ) => scalar::compare_number(&on, oi, &un, ui, &mut diffs),
+            (Shape::Object, Shape::Object) => {
+                object::compare(self, (&o.node, &ok), (&u.node, &uk), &mut diffs);
+            }
+            (Shape::Array, Shape::Array) => {
+                array::compare(self, (&o.node, &ok), (&u.node, &uk), &mut diffs);
+            }
+            (Shape::String, Shape::String) => scalar::compare_string(&ok, &uk, &mut diffs),
+            (Shape::Number { integer: oi }, Shape::Number { integer: ui }) => {
+                scalar::compare_number(
+                    (o.node.draft, &ok, oi),
+                    (u.node.draft, &uk, ui),
+                    &mut diffs,
+                );
+            }
             _ => {}
+        }
+        if !self.everything {
+            diffs.retain(|d| !self.allows(d.kind));
         }
         diffs
     }
@@ -262,30 +293,36 @@ impl Differ {
     }
 }
 
-/// Kafka Connect's JSON converter marks bytes (and decimals) with
-/// `connect.type: bytes`; Confluent treats two such schemas as the same type.
-fn both_connect_bytes(o: &Node<'_>, u: &Node<'_>) -> bool {
-    let bytes = |n: &Node<'_>| n.get("connect.type").and_then(Value::as_str) == Some("bytes");
-    bytes(o) && bytes(u)
-}
-
 /// Annotation changes: always compatible, reported for completeness.
-fn annotations(o: &Node<'_>, u: &Node<'_>, diffs: &mut Vec<Diff>) {
+fn annotations(
+    o: &Sub<'_>,
+    ok: &Keywords<'_>,
+    u: &Sub<'_>,
+    uk: &Keywords<'_>,
+    diffs: &mut Vec<Diff>,
+) {
+    let id = |s: &Sub<'_>| {
+        if s.node.draft == crate::json::JsonDraft::Draft4 {
+            Kw::LegacyId
+        } else {
+            Kw::Id
+        }
+    };
     let pairs = [
+        (ok.get(id(o)), uk.get(id(u)), JsonDifference::IdChanged),
         (
-            o.get(o.draft.id_keyword()),
-            u.get(u.draft.id_keyword()),
-            JsonDifference::IdChanged,
+            ok.get(Kw::Title),
+            uk.get(Kw::Title),
+            JsonDifference::TitleChanged,
         ),
-        (o.get("title"), u.get("title"), JsonDifference::TitleChanged),
         (
-            o.get("description"),
-            u.get("description"),
+            ok.get(Kw::Description),
+            uk.get(Kw::Description),
             JsonDifference::DescriptionChanged,
         ),
         (
-            o.get("default"),
-            u.get("default"),
+            ok.get(Kw::Default),
+            uk.get(Kw::Default),
             JsonDifference::DefaultChanged,
         ),
     ];

@@ -17,9 +17,12 @@ mod combined;
 mod diff;
 mod matching;
 mod message;
+mod model;
 mod node;
 mod object;
 mod scalar;
+mod shape;
+mod table;
 
 use diff::{Diff, Differ};
 use message::{Sides, describe};
@@ -51,7 +54,7 @@ pub fn check(
             reader: "old",
         },
     };
-    differences(original, update, policy)
+    differences(original, update, policy, false)
         .into_iter()
         .filter(|d| !d.kind.is_compatible(policy))
         .map(|d| {
@@ -81,7 +84,7 @@ pub fn diff(
     update: &JsonSchema,
     policy: JsonCompatibilityPolicy,
 ) -> Vec<(JsonDifference, String, String)> {
-    differences(original, update, policy)
+    differences(original, update, policy, true)
         .into_iter()
         .map(|d| (d.kind, d.original, d.update))
         .collect()
@@ -91,11 +94,11 @@ fn differences(
     original: &JsonSchema,
     update: &JsonSchema,
     policy: JsonCompatibilityPolicy,
+    everything: bool,
 ) -> Vec<Diff> {
     let plain = original.documents().is_none() && update.documents().is_none();
-    let mut differ = Differ::new(policy, plain);
-    // Memoized so a `$ref` back to the root finds the pair in progress.
-    differ.compare_memoized(Sub::whole(root(original)), Sub::whole(root(update)))
+    let mut differ = Differ::new(policy, plain, everything);
+    differ.compare_root(Sub::whole(root(original)), Sub::whole(root(update)))
 }
 
 /// The document's root as the diff walks it: taken from the registry when
@@ -107,11 +110,12 @@ fn root(schema: &JsonSchema) -> Node<'_> {
             match resolver.lookup("#") {
                 Ok(resolved) => {
                     let (value, resolver, _) = resolved.into_inner();
-                    Node::root(value, schema.draft(), Some(resolver))
+                    let local = docs.plain_pointers.then_some(value);
+                    Node::root(value, schema.draft(), Some(resolver), local)
                 }
-                Err(_) => Node::root(schema.value(), schema.draft(), Some(resolver)),
+                Err(_) => Node::root(schema.value(), schema.draft(), Some(resolver), None),
             }
         }
-        None => Node::root(schema.value(), schema.draft(), None),
+        None => Node::root(schema.value(), schema.draft(), None, None),
     }
 }

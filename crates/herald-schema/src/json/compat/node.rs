@@ -1,7 +1,5 @@
-//! How the diff sees a schema: a node of a document, dereferenced, and
-//! classified into one "shape" the way Confluent's loader (Everit) would
-//! build it — an object schema, a string schema, a synthetic `allOf` when one
-//! JSON object carries keywords of several kinds, an `anyOf` for a type list.
+//! How the diff walks a document: a node (a JSON value plus what resolves
+//! its references), the view of it being compared, and `$ref` following.
 
 use referencing::{Resolver, ResourceRef};
 use serde_json::{Map, Value};
@@ -23,34 +21,42 @@ pub(crate) struct Node<'r> {
     /// Resolves `$ref`s at this node's base URI; `None` when neither the
     /// document nor its references use `$ref` at all.
     pub resolver: Option<Resolver<'r>>,
+    /// The root of the document this node is in, when that document has no
+    /// embedded `$id`: then `#/…` references are plain JSON pointers into it
+    /// and the base URI never changes, which spares the registry lookups.
+    pub local: Option<&'r Value>,
 }
 
 impl<'r> Node<'r> {
-    pub fn root(value: &'r Value, draft: JsonDraft, resolver: Option<Resolver<'r>>) -> Self {
+    pub fn root(
+        value: &'r Value,
+        draft: JsonDraft,
+        resolver: Option<Resolver<'r>>,
+        local: Option<&'r Value>,
+    ) -> Self {
         Node {
             value,
             draft,
             resolver,
+            local,
         }
     }
 
     /// A subschema of this node: it inherits the base URI unless it has its own `$id`.
     pub fn child(&self, value: &'r Value) -> Node<'r> {
-        let resolver = self.resolver.as_ref().map(|r| {
-            r.in_subresource(ResourceRef::new(value, self.draft.engine()))
-                .unwrap_or_else(|_| r.clone())
-        });
+        let resolver = match (&self.resolver, self.local) {
+            (Some(r), None) => Some(
+                r.in_subresource(ResourceRef::new(value, self.draft.engine()))
+                    .unwrap_or_else(|_| r.clone()),
+            ),
+            (r, _) => r.clone(),
+        };
         Node {
             value,
             draft: self.draft,
             resolver,
+            local: self.local,
         }
-    }
-
-    /// The schema under `keyword`, if it is one.
-    pub fn keyword(&self, keyword: &str) -> Option<Node<'r>> {
-        let v = self.value.get(keyword)?;
-        (v.is_object() || v.is_boolean()).then(|| self.child(v))
     }
 
     pub fn map(&self) -> Option<&'r Map<String, Value>> {
@@ -62,23 +68,34 @@ impl<'r> Node<'r> {
     }
 
     /// Follows `reference` from this node, `None` if it does not resolve.
-    fn lookup(&self, reference: &str) -> Option<Node<'r>> {
+    pub fn lookup(&self, reference: &str) -> Option<Node<'r>> {
+        if let (Some(root), Some(fragment)) = (self.local, reference.strip_prefix('#'))
+            && (fragment.is_empty() || (fragment.starts_with('/') && !fragment.contains('%')))
+        {
+            return Some(Node {
+                value: root.pointer(fragment)?,
+                ..self.clone()
+            });
+        }
         let resolved = self.resolver.as_ref()?.lookup(reference).ok()?;
         let (value, resolver, draft) = resolved.into_inner();
         Some(Node {
             value,
             draft: JsonDraft::from_engine(draft),
             resolver: Some(resolver),
+            local: None,
         })
     }
 
     /// The reference this node makes, if any (`$ref`, or statically the
     /// dynamic/recursive forms).
-    fn reference(&self) -> Option<&'r str> {
-        let map = self.map()?;
-        ["$ref", "$dynamicRef", "$recursiveRef"]
-            .into_iter()
-            .find_map(|k| map.get(k).and_then(Value::as_str))
+    pub fn reference(&self) -> Option<&'r str> {
+        // Schema objects are small: one pass over the entries beats hashing
+        // each candidate keyword.
+        self.map()?.iter().find_map(|(k, v)| match k.as_str() {
+            "$ref" | "$dynamicRef" | "$recursiveRef" => v.as_str(),
+            _ => None,
+        })
     }
 
     /// Whether the node's `$ref` has sibling keywords that constrain values
@@ -209,7 +226,7 @@ pub(crate) enum JsonType {
 }
 
 impl JsonType {
-    fn from_name(name: &str) -> Option<JsonType> {
+    pub fn from_name(name: &str) -> Option<JsonType> {
         Some(match name {
             "object" => JsonType::Object,
             "array" => JsonType::Array,
@@ -220,366 +237,6 @@ impl JsonType {
             "null" => JsonType::Null,
             _ => return None,
         })
-    }
-}
-
-/// `allOf`, `anyOf` or `oneOf`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Criterion {
-    All,
-    Any,
-    One,
-}
-
-impl Criterion {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Criterion::All => "allOf",
-            Criterion::Any => "anyOf",
-            Criterion::One => "oneOf",
-        }
-    }
-}
-
-/// A branch of a combined shape and the pointer from the combined node to it
-/// (empty for synthetic branches, which are views of the same node).
-#[derive(Clone)]
-pub(crate) struct Branch<'r> {
-    pub sub: Sub<'r>,
-    pub path: String,
-}
-
-/// What kind of schema a view is, as Confluent's diff tells them apart.
-pub(crate) enum Shape<'r> {
-    /// Accepts anything: `true`, `{}`, or only annotations.
-    Empty,
-    /// Accepts nothing.
-    False,
-    Combined {
-        criterion: Criterion,
-        branches: Vec<Branch<'r>>,
-    },
-    Not(Node<'r>),
-    Const(&'r Value),
-    Enum(&'r [Value]),
-    /// `if`/`then`/`else`, which Confluent does not compare beyond its presence.
-    Conditional,
-    Object(Node<'r>),
-    Array(Node<'r>),
-    String(Node<'r>),
-    Number {
-        node: Node<'r>,
-        integer: bool,
-    },
-    Boolean,
-    Null,
-}
-
-/// The class a shape belongs to; two shapes of different classes are a type change.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Class {
-    Empty,
-    False,
-    Combined,
-    Not,
-    Const,
-    Enum,
-    Conditional,
-    Object,
-    Array,
-    String,
-    Number,
-    Boolean,
-    Null,
-}
-
-impl Shape<'_> {
-    pub fn class(&self) -> Class {
-        match self {
-            Shape::Empty => Class::Empty,
-            Shape::False => Class::False,
-            Shape::Combined { .. } => Class::Combined,
-            Shape::Not(_) => Class::Not,
-            Shape::Const(_) => Class::Const,
-            Shape::Enum(_) => Class::Enum,
-            Shape::Conditional => Class::Conditional,
-            Shape::Object(_) => Class::Object,
-            Shape::Array(_) => Class::Array,
-            Shape::String(_) => Class::String,
-            Shape::Number { .. } => Class::Number,
-            Shape::Boolean => Class::Boolean,
-            Shape::Null => Class::Null,
-        }
-    }
-}
-
-/// One kind of constraint a JSON object carries.
-#[derive(Clone, Copy)]
-enum Part {
-    /// A 2019+ `$ref` next to validating keywords.
-    Ref,
-    Combined(Criterion),
-    Not,
-    Const,
-    Enum,
-    Conditional,
-    Typed(JsonType),
-    TypeList,
-}
-
-const OBJECT_KEYWORDS: &[&str] = &[
-    "properties",
-    "required",
-    "additionalProperties",
-    "patternProperties",
-    "dependencies",
-    "dependentRequired",
-    "dependentSchemas",
-    "propertyNames",
-    "minProperties",
-    "maxProperties",
-    "unevaluatedProperties",
-];
-const ARRAY_KEYWORDS: &[&str] = &[
-    "items",
-    "additionalItems",
-    "prefixItems",
-    "contains",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "unevaluatedItems",
-    "minContains",
-    "maxContains",
-];
-const STRING_KEYWORDS: &[&str] = &["minLength", "maxLength", "pattern", "format"];
-const NUMBER_KEYWORDS: &[&str] = &[
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-];
-
-/// The parts of a node, at most one of each kind, in a fixed order.
-fn parts(node: &Node<'_>, with_ref: bool) -> Vec<Part> {
-    let Some(map) = node.map() else {
-        return Vec::new();
-    };
-    let mut parts = Vec::new();
-    if with_ref && node.reference().is_some() {
-        parts.push(Part::Ref);
-    }
-    for c in [Criterion::All, Criterion::Any, Criterion::One] {
-        if map.get(c.keyword()).is_some_and(Value::is_array) {
-            parts.push(Part::Combined(c));
-        }
-    }
-    if map.contains_key("not") {
-        parts.push(Part::Not);
-    }
-    if map.contains_key("const") && node.draft >= JsonDraft::Draft6 {
-        parts.push(Part::Const);
-    }
-    if map.get("enum").is_some_and(Value::is_array) {
-        parts.push(Part::Enum);
-    }
-    if map.contains_key("if") {
-        parts.push(Part::Conditional);
-    }
-    match map.get("type") {
-        Some(Value::String(t)) => {
-            if let Some(t) = JsonType::from_name(t) {
-                parts.push(Part::Typed(t));
-            }
-        }
-        Some(Value::Array(_)) => parts.push(Part::TypeList),
-        _ => {
-            let has = |kws: &[&str]| kws.iter().any(|k| map.contains_key(*k));
-            for (kws, t) in [
-                (OBJECT_KEYWORDS, JsonType::Object),
-                (ARRAY_KEYWORDS, JsonType::Array),
-                (STRING_KEYWORDS, JsonType::String),
-                (NUMBER_KEYWORDS, JsonType::Number),
-            ] {
-                if has(kws) {
-                    parts.push(Part::Typed(t));
-                }
-            }
-        }
-    }
-    parts
-}
-
-/// Classifies a (dereferenced) view.
-pub(crate) fn shape<'r>(sub: &Sub<'r>) -> Shape<'r> {
-    let node = &sub.node;
-    match node.value {
-        Value::Bool(true) => return Shape::Empty,
-        Value::Bool(false) => return Shape::False,
-        Value::Object(_) => {}
-        _ => return Shape::Empty,
-    }
-    match sub.facet {
-        Facet::Type(t) => typed(node, t),
-        Facet::Part(i) => {
-            let all = parts(node, false);
-            match all.get(usize::from(i)) {
-                Some(p) => part_shape(node, *p),
-                None => Shape::Empty,
-            }
-        }
-        Facet::Whole => {
-            let all = parts(node, true);
-            match all.as_slice() {
-                [] => Shape::Empty,
-                [Part::Ref] => Shape::Empty,
-                [p] => part_shape(node, *p),
-                _ => {
-                    let mut index = 0u8;
-                    let branches = all
-                        .iter()
-                        .map(|p| match p {
-                            Part::Ref => Branch {
-                                sub: Sub::whole(node.clone()).ref_target(),
-                                path: String::new(),
-                            },
-                            _ => {
-                                let b = Branch {
-                                    sub: Sub {
-                                        node: node.clone(),
-                                        facet: Facet::Part(index),
-                                    },
-                                    path: String::new(),
-                                };
-                                index += 1;
-                                b
-                            }
-                        })
-                        .collect();
-                    Shape::Combined {
-                        criterion: Criterion::All,
-                        branches,
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl<'r> Sub<'r> {
-    /// The target of a node's `$ref`, ignoring its siblings.
-    fn ref_target(self) -> Sub<'r> {
-        let node = self.node;
-        match node.reference().and_then(|r| node.lookup(r)) {
-            Some(target) => Sub::whole(target),
-            None => Sub::whole(Node {
-                value: &TRUE,
-                ..node
-            }),
-        }
-    }
-}
-
-fn part_shape<'r>(node: &Node<'r>, part: Part) -> Shape<'r> {
-    let map = match node.map() {
-        Some(m) => m,
-        None => return Shape::Empty,
-    };
-    match part {
-        Part::Ref => Shape::Empty,
-        Part::Combined(criterion) => {
-            let kw = criterion.keyword();
-            let branches = map
-                .get(kw)
-                .and_then(Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| Branch {
-                            sub: Sub::whole(node.child(v)),
-                            path: format!("/{kw}/{i}"),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Shape::Combined {
-                criterion,
-                branches,
-            }
-        }
-        Part::Not => match node.keyword("not") {
-            Some(n) => Shape::Not(n),
-            None => Shape::Empty,
-        },
-        Part::Const => map.get("const").map_or(Shape::Empty, Shape::Const),
-        Part::Enum => match map.get("enum").and_then(Value::as_array) {
-            Some(values) => Shape::Enum(values),
-            None => Shape::Empty,
-        },
-        Part::Conditional => Shape::Conditional,
-        Part::Typed(t) => typed(node, t),
-        Part::TypeList => {
-            let types: Vec<JsonType> = map
-                .get("type")
-                .and_then(Value::as_array)
-                .map(|ts| {
-                    let mut out: Vec<JsonType> = Vec::new();
-                    for t in ts
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .filter_map(JsonType::from_name)
-                    {
-                        if !out.contains(&t) {
-                            out.push(t);
-                        }
-                    }
-                    out
-                })
-                .unwrap_or_default();
-            Shape::Combined {
-                criterion: Criterion::Any,
-                branches: types
-                    .into_iter()
-                    .map(|t| Branch {
-                        sub: Sub {
-                            node: node.clone(),
-                            facet: Facet::Type(t),
-                        },
-                        path: String::new(),
-                    })
-                    .collect(),
-            }
-        }
-    }
-}
-
-fn typed<'r>(node: &Node<'r>, t: JsonType) -> Shape<'r> {
-    match t {
-        JsonType::Object => Shape::Object(node.clone()),
-        JsonType::Array => Shape::Array(node.clone()),
-        JsonType::String => Shape::String(node.clone()),
-        JsonType::Number => Shape::Number {
-            node: node.clone(),
-            integer: false,
-        },
-        JsonType::Integer => Shape::Number {
-            node: node.clone(),
-            integer: true,
-        },
-        JsonType::Boolean => Shape::Boolean,
-        JsonType::Null => Shape::Null,
-    }
-}
-
-/// Whether a schema value accepts anything (`true`, `{}`, only annotations),
-/// judged without following references.
-pub(crate) fn is_trivially_true(node: &Node<'_>) -> bool {
-    match node.value {
-        Value::Bool(b) => *b,
-        Value::Object(_) => node.reference().is_none() && parts(node, false).is_empty(),
-        _ => true,
     }
 }
 

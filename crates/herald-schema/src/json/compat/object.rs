@@ -1,120 +1,43 @@
-//! Object schemas: content models, properties, `required`, dependencies.
+//! Object schemas: properties, `required`, dependencies, and the content
+//! model that decides whether adding or removing a property is safe.
 
 use serde_json::{Map, Value};
 
 use super::diff::{Diff, Differ, nest};
-use super::node::{Node, Shape, Sub, TRUE, has_default, is_trivially_true, shape};
-use super::scalar::{compare_limit, limit_kinds, number};
+use super::model::{Extra, compare_extra, compare_unevaluated, extra, unevaluated};
+use super::node::{Node, Sub, TRUE, has_default};
+use super::scalar::{compare_limit, limit_kinds};
+use super::shape::{Shape, shape};
+use super::table::{Keywords, Kw};
 use crate::json::JsonDifference;
 use crate::json::keywords::pointer_of;
-
-/// What a model does with keys it does not declare.
-#[derive(Clone)]
-pub(crate) enum Extra<'r> {
-    /// Absent, `true` or `{}`: any value.
-    Open,
-    /// `false`: not allowed.
-    Closed,
-    /// A schema the value must match.
-    Schema(Node<'r>),
-}
-
-impl Extra<'_> {
-    fn permits(&self) -> bool {
-        !matches!(self, Extra::Closed)
-    }
-}
-
-/// Reads `additionalProperties`/`additionalItems`-style keywords.
-pub(crate) fn extra<'r>(node: &Node<'r>, keyword: &str) -> Extra<'r> {
-    match node.keyword(keyword) {
-        None => Extra::Open,
-        Some(n) if n.value == &Value::Bool(false) => Extra::Closed,
-        Some(n) if is_trivially_true(&n) => Extra::Open,
-        Some(n) => Extra::Schema(n),
-    }
-}
-
-/// `unevaluatedProperties`/`unevaluatedItems`: `None` when absent or `true`.
-pub(crate) fn unevaluated<'r>(node: &Node<'r>, keyword: &str) -> Option<Extra<'r>> {
-    match extra(node, keyword) {
-        Extra::Open => None,
-        other => Some(other),
-    }
-}
-
-/// Compares the "extra" keyword of two models (`additionalProperties`,
-/// `additionalItems`) under Confluent's ADDED/REMOVED/EXTENDED/NARROWED rules.
-pub(crate) fn compare_extra(
-    differ: &mut Differ,
-    path: &str,
-    original: Extra<'_>,
-    update: Extra<'_>,
-    kinds: [JsonDifference; 4],
-    diffs: &mut Vec<Diff>,
-) {
-    let [added, removed, extended, narrowed] = kinds;
-    if original.permits() != update.permits() {
-        diffs.push(Diff::both(
-            if update.permits() { added } else { removed },
-            path,
-        ));
-        return;
-    }
-    match (original, update) {
-        (Extra::Open, Extra::Schema(_)) => diffs.push(Diff::both(narrowed, path)),
-        (Extra::Schema(_), Extra::Open) => diffs.push(Diff::both(extended, path)),
-        (Extra::Schema(o), Extra::Schema(u)) => {
-            let d = differ.compare(Sub::whole(o), Sub::whole(u));
-            diffs.extend(nest(d, path, path));
-        }
-        _ => {}
-    }
-}
-
-/// Compares `unevaluatedProperties`/`unevaluatedItems`.
-pub(crate) fn compare_unevaluated(
-    differ: &mut Differ,
-    path: &str,
-    original: Option<Extra<'_>>,
-    update: Option<Extra<'_>>,
-    kinds: [JsonDifference; 4],
-    diffs: &mut Vec<Diff>,
-) {
-    let [added, removed, extended, narrowed] = kinds;
-    let kind = match (original, update) {
-        (None, None) => return,
-        (None, Some(Extra::Closed)) | (Some(Extra::Schema(_)), Some(Extra::Closed)) => removed,
-        (None, Some(_)) => narrowed,
-        (Some(Extra::Closed), None) | (Some(Extra::Closed), Some(Extra::Schema(_))) => added,
-        (Some(_), None) => extended,
-        (Some(Extra::Schema(o)), Some(Extra::Schema(u))) => {
-            let d = differ.compare(Sub::whole(o), Sub::whole(u));
-            diffs.extend(nest(d, path, path));
-            return;
-        }
-        _ => return,
-    };
-    diffs.push(Diff::both(kind, path));
-}
 
 /// An object model: its declared properties and how it treats other keys.
 struct Model<'r> {
     node: Node<'r>,
     properties: Option<&'r Map<String, Value>>,
     required: Vec<&'r str>,
+    patterns: Option<&'r Map<String, Value>>,
+    additional: Extra<'r>,
+    unevaluated: Option<Extra<'r>>,
 }
 
 impl<'r> Model<'r> {
-    fn new(node: &Node<'r>) -> Self {
+    fn new(node: &Node<'r>, kw: &Keywords<'r>) -> Self {
         Model {
             node: node.clone(),
-            properties: node.get("properties").and_then(Value::as_object),
-            required: node
-                .get("required")
+            properties: kw.get(Kw::Properties).and_then(Value::as_object),
+            required: kw
+                .get(Kw::Required)
                 .and_then(Value::as_array)
                 .map(|r| r.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default(),
+            patterns: kw
+                .get(Kw::PatternProperties)
+                .and_then(Value::as_object)
+                .filter(|m| !m.is_empty()),
+            additional: extra(node, kw.get(Kw::AdditionalProperties)),
+            unevaluated: unevaluated(node, kw.get(Kw::UnevaluatedProperties)),
         }
     }
 
@@ -127,24 +50,17 @@ impl<'r> Model<'r> {
         self.required.iter().position(|r| *r == key)
     }
 
-    fn pattern_properties(&self) -> Option<&'r Map<String, Value>> {
-        self.node
-            .get("patternProperties")
-            .and_then(Value::as_object)
-            .filter(|m| !m.is_empty())
-    }
-
     /// Open: any undeclared key may hold any value.
     fn is_open(&self) -> bool {
-        self.pattern_properties().is_none()
-            && matches!(extra(&self.node, "additionalProperties"), Extra::Open)
-            && unevaluated(&self.node, "unevaluatedProperties").is_none()
+        self.patterns.is_none()
+            && matches!(self.additional, Extra::Open)
+            && self.unevaluated.is_none()
     }
 
     /// The schema an undeclared `key` must match in a partially open model,
     /// with its pointer; `None` when the model is closed for that key.
     fn covering(&self, differ: &mut Differ, key: &str) -> Option<(Node<'r>, String)> {
-        if let Some(patterns) = self.pattern_properties() {
+        if let Some(patterns) = self.patterns {
             for (pattern, schema) in patterns {
                 if differ.pattern_matches(pattern, key) {
                     return Some((
@@ -154,16 +70,17 @@ impl<'r> Model<'r> {
                 }
             }
         }
-        match extra(&self.node, "additionalProperties") {
-            Extra::Schema(s) => Some((s, "/additionalProperties".to_owned())),
-            Extra::Closed => None,
-            Extra::Open => match unevaluated(&self.node, "unevaluatedProperties") {
-                Some(Extra::Schema(s)) => Some((s, "/unevaluatedProperties".to_owned())),
-                Some(_) => None,
-                // Only pattern properties restrict this model, and none
-                // matches `key`: it may hold anything.
-                None => Some((self.node.child(&TRUE), "/additionalProperties".to_owned())),
-            },
+        match (&self.additional, &self.unevaluated) {
+            (Extra::Schema(s), _) => Some((s.clone(), "/additionalProperties".to_owned())),
+            (Extra::Closed, _) | (Extra::Open, Some(Extra::Closed | Extra::Open)) => None,
+            (Extra::Open, Some(Extra::Schema(s))) => {
+                Some((s.clone(), "/unevaluatedProperties".to_owned()))
+            }
+            // Only pattern properties restrict this model, and none matches
+            // `key`: it may hold anything.
+            (Extra::Open, None) => {
+                Some((self.node.child(&TRUE), "/additionalProperties".to_owned()))
+            }
         }
     }
 }
@@ -172,16 +89,22 @@ fn prop_path(key: &str) -> String {
     pointer_of(&["properties", key])
 }
 
-pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs: &mut Vec<Diff>) {
-    let (om, um) = (Model::new(o), Model::new(u));
+/// Compares two object schemas, each given with its scanned keywords.
+pub(crate) fn compare<'r>(
+    differ: &mut Differ,
+    (o, ok): (&Node<'r>, &Keywords<'r>),
+    (u, uk): (&Node<'r>, &Keywords<'r>),
+    diffs: &mut Vec<Diff>,
+) {
+    let (om, um) = (Model::new(o, ok), Model::new(u, uk));
     compare_required(&om, &um, diffs);
     compare_properties(differ, &om, &um, diffs);
-    compare_dependencies(differ, o, u, diffs);
+    compare_dependencies(differ, (o, ok), (u, uk), diffs);
     compare_extra(
         differ,
         "/additionalProperties",
-        extra(o, "additionalProperties"),
-        extra(u, "additionalProperties"),
+        om.additional.clone(),
+        um.additional.clone(),
         [
             JsonDifference::AdditionalPropertiesAdded,
             JsonDifference::AdditionalPropertiesRemoved,
@@ -193,8 +116,8 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     compare_unevaluated(
         differ,
         "/unevaluatedProperties",
-        unevaluated(o, "unevaluatedProperties"),
-        unevaluated(u, "unevaluatedProperties"),
+        om.unevaluated.clone(),
+        um.unevaluated.clone(),
         [
             JsonDifference::UnevaluatedPropertiesAdded,
             JsonDifference::UnevaluatedPropertiesRemoved,
@@ -205,8 +128,8 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     );
     compare_limit(
         "maxProperties",
-        number(o, "maxProperties"),
-        number(u, "maxProperties"),
+        ok.number(Kw::MaxProperties),
+        uk.number(Kw::MaxProperties),
         &limit_kinds!(
             MaxPropertiesAdded,
             MaxPropertiesRemoved,
@@ -217,8 +140,8 @@ pub(crate) fn compare<'r>(differ: &mut Differ, o: &Node<'r>, u: &Node<'r>, diffs
     );
     compare_limit(
         "minProperties",
-        number(o, "minProperties"),
-        number(u, "minProperties"),
+        ok.number(Kw::MinProperties),
+        uk.number(Kw::MinProperties),
         &limit_kinds!(
             MinPropertiesAdded,
             MinPropertiesRemoved,
@@ -267,14 +190,16 @@ fn compare_properties<'r>(
         um.properties.unwrap_or(&empty),
     );
     for (key, ov) in op {
-        let path = prop_path(key);
         let original = om.node.child(ov);
         match up.get(key) {
             Some(uv) => {
                 let d = differ.compare(Sub::whole(original), Sub::whole(um.node.child(uv)));
-                diffs.extend(nest(d, &path, &path));
+                if !d.is_empty() {
+                    let path = prop_path(key);
+                    diffs.extend(nest(d, &path, &path));
+                }
             }
-            None => property_removed(differ, key, &path, original, um, diffs),
+            None => property_removed(differ, key, &prop_path(key), original, um, diffs),
         }
     }
     for (key, uv) in up {
@@ -413,11 +338,11 @@ fn covered(
 
 fn compare_dependencies<'r>(
     differ: &mut Differ,
-    o: &Node<'r>,
-    u: &Node<'r>,
+    (o, ok): (&Node<'r>, &Keywords<'r>),
+    (u, uk): (&Node<'r>, &Keywords<'r>),
     diffs: &mut Vec<Diff>,
 ) {
-    let (od, ud) = (dependencies(o), dependencies(u));
+    let (od, ud) = (dependencies(ok), dependencies(uk));
     for (key, (okw, ov)) in &od.arrays {
         let Some((ukw, uv)) = ud.arrays.get(key) else {
             diffs.push(Diff::at(
@@ -482,13 +407,17 @@ struct Dependencies<'r> {
     schemas: indexmap_like::Ordered<(&'static str, &'r Value)>,
 }
 
-fn dependencies<'r>(node: &Node<'r>) -> Dependencies<'r> {
+fn dependencies<'r>(keywords: &Keywords<'r>) -> Dependencies<'r> {
     let mut out = Dependencies {
         arrays: indexmap_like::Ordered::default(),
         schemas: indexmap_like::Ordered::default(),
     };
-    for kw in ["dependencies", "dependentRequired", "dependentSchemas"] {
-        let Some(map) = node.get(kw).and_then(Value::as_object) else {
+    for (kw, id) in [
+        ("dependencies", Kw::Dependencies),
+        ("dependentRequired", Kw::DependentRequired),
+        ("dependentSchemas", Kw::DependentSchemas),
+    ] {
+        let Some(map) = keywords.get(id).and_then(Value::as_object) else {
             continue;
         };
         for (key, value) in map {

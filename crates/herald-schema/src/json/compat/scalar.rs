@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::diff::Diff;
-use super::node::Node;
+use super::table::{Keywords, Kw};
 use crate::json::{JsonDifference, JsonDraft};
 
 /// The four outcomes of comparing an optional numeric limit.
@@ -45,15 +45,11 @@ pub(crate) fn compare_limit(
     diffs.push(Diff::both(kind, &format!("/{keyword}")));
 }
 
-pub(crate) fn number(node: &Node<'_>, keyword: &str) -> Option<f64> {
-    node.get(keyword).and_then(Value::as_f64)
-}
-
-pub(crate) fn compare_string(o: &Node<'_>, u: &Node<'_>, diffs: &mut Vec<Diff>) {
+pub(crate) fn compare_string(o: &Keywords<'_>, u: &Keywords<'_>, diffs: &mut Vec<Diff>) {
     compare_limit(
         "maxLength",
-        number(o, "maxLength"),
-        number(u, "maxLength"),
+        o.number(Kw::MaxLength),
+        u.number(Kw::MaxLength),
         &limit_kinds!(
             MaxLengthAdded,
             MaxLengthRemoved,
@@ -64,8 +60,8 @@ pub(crate) fn compare_string(o: &Node<'_>, u: &Node<'_>, diffs: &mut Vec<Diff>) 
     );
     compare_limit(
         "minLength",
-        number(o, "minLength"),
-        number(u, "minLength"),
+        o.number(Kw::MinLength),
+        u.number(Kw::MinLength),
         &limit_kinds!(
             MinLengthAdded,
             MinLengthRemoved,
@@ -74,10 +70,7 @@ pub(crate) fn compare_string(o: &Node<'_>, u: &Node<'_>, diffs: &mut Vec<Diff>) 
         ),
         diffs,
     );
-    fn pattern<'r>(n: &Node<'r>) -> Option<&'r str> {
-        n.get("pattern").and_then(Value::as_str)
-    }
-    let kind = match (pattern(o), pattern(u)) {
+    let kind = match (o.string(Kw::Pattern), u.string(Kw::Pattern)) {
         (None, Some(_)) => JsonDifference::PatternAdded,
         (Some(_), None) => JsonDifference::PatternRemoved,
         (Some(a), Some(b)) if a != b => JsonDifference::PatternChanged,
@@ -96,12 +89,12 @@ struct Bounds {
     exclusive_minimum: Option<f64>,
 }
 
-fn bounds(node: &Node<'_>) -> Bounds {
-    let maximum = number(node, "maximum");
-    let minimum = number(node, "minimum");
-    if node.draft == JsonDraft::Draft4 {
-        let flag = |k: &str| node.get(k).and_then(Value::as_bool).unwrap_or(false);
-        let (max_x, min_x) = (flag("exclusiveMaximum"), flag("exclusiveMinimum"));
+fn bounds(draft: JsonDraft, kw: &Keywords<'_>) -> Bounds {
+    let maximum = kw.number(Kw::Maximum);
+    let minimum = kw.number(Kw::Minimum);
+    if draft == JsonDraft::Draft4 {
+        let flag = |k: Kw| kw.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let (max_x, min_x) = (flag(Kw::ExclusiveMaximum), flag(Kw::ExclusiveMinimum));
         return Bounds {
             maximum: maximum.filter(|_| !max_x),
             minimum: minimum.filter(|_| !min_x),
@@ -112,19 +105,18 @@ fn bounds(node: &Node<'_>) -> Bounds {
     Bounds {
         maximum,
         minimum,
-        exclusive_maximum: number(node, "exclusiveMaximum"),
-        exclusive_minimum: number(node, "exclusiveMinimum"),
+        exclusive_maximum: kw.number(Kw::ExclusiveMaximum),
+        exclusive_minimum: kw.number(Kw::ExclusiveMinimum),
     }
 }
 
+/// Compares two number schemas, each given as (draft, keywords, integer only).
 pub(crate) fn compare_number(
-    o: &Node<'_>,
-    o_integer: bool,
-    u: &Node<'_>,
-    u_integer: bool,
+    (o_draft, o, o_integer): (JsonDraft, &Keywords<'_>, bool),
+    (u_draft, u, u_integer): (JsonDraft, &Keywords<'_>, bool),
     diffs: &mut Vec<Diff>,
 ) {
-    let (ob, ub) = (bounds(o), bounds(u));
+    let (ob, ub) = (bounds(o_draft, o), bounds(u_draft, u));
     compare_limit(
         "maximum",
         ob.maximum,
@@ -173,7 +165,7 @@ pub(crate) fn compare_number(
         ),
         diffs,
     );
-    let kind = match (number(o, "multipleOf"), number(u, "multipleOf")) {
+    let kind = match (o.number(Kw::MultipleOf), u.number(Kw::MultipleOf)) {
         (None, None) => None,
         (None, Some(_)) => Some(JsonDifference::MultipleOfAdded),
         (Some(_), None) => Some(JsonDifference::MultipleOfRemoved),
