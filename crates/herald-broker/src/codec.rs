@@ -103,11 +103,16 @@ pub fn decode_request(frame: Bytes) -> Result<Decoded, CodecError> {
         RequestHeader::decode(&mut buf, header_version).map_err(|e| malformed(e.to_string()))?;
     let body =
         RequestKind::decode(api_key, &mut buf, version).map_err(|e| malformed(e.to_string()))?;
+    // Bytes after the body are ignored, as Kafka does: librdkafka's
+    // all-topics Metadata v9+ leaves three bytes of a 4-byte array-count
+    // placeholder behind, and `kcat -L` depends on it being accepted.
     if buf.has_remaining() {
-        return Err(malformed(format!(
-            "{} bytes left over after the body",
-            buf.remaining()
-        )));
+        tracing::trace!(
+            ?api_key,
+            version,
+            left = buf.remaining(),
+            "ignoring bytes after the request body"
+        );
     }
     Ok(Decoded::Request(Box::new(Request {
         api_key,
@@ -205,12 +210,13 @@ mod tests {
             decode_request(cut),
             Err(CodecError::Malformed { .. })
         ));
-        // Trailing bytes after a complete body.
+        // Trailing bytes after a complete body are ignored, as by Kafka
+        // (librdkafka's all-topics Metadata v9+ sends three).
         let mut long = BytesMut::from(&f[..]);
         long.extend_from_slice(&[0, 0, 0]);
         assert!(matches!(
             decode_request(long.freeze()),
-            Err(CodecError::Malformed { .. })
+            Ok(Decoded::Request(r)) if r.api_key == ApiKey::Metadata
         ));
     }
 }

@@ -1,10 +1,18 @@
 //! Request handlers, one file per Kafka API, and the table of the versions
 //! each is served at (the single source ApiVersions answers from).
 
+mod alter_configs;
 mod api_versions;
+mod configs;
+mod create_partitions;
+mod create_topics;
+mod delete_records;
+mod delete_topics;
 mod describe_cluster;
+mod describe_configs;
 pub(crate) mod errors;
 mod fetch;
+mod incremental_alter_configs;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;
@@ -73,6 +81,25 @@ pub(crate) fn served() -> Vec<Served> {
             DescribeClusterRequest,
             DescribeClusterResponse
         ),
+        served!(CreateTopics, CreateTopicsRequest, CreateTopicsResponse),
+        served!(DeleteTopics, DeleteTopicsRequest, DeleteTopicsResponse),
+        served!(
+            CreatePartitions,
+            CreatePartitionsRequest,
+            CreatePartitionsResponse
+        ),
+        served!(DeleteRecords, DeleteRecordsRequest, DeleteRecordsResponse),
+        served!(
+            DescribeConfigs,
+            DescribeConfigsRequest,
+            DescribeConfigsResponse
+        ),
+        served!(AlterConfigs, AlterConfigsRequest, AlterConfigsResponse),
+        served!(
+            IncrementalAlterConfigs,
+            IncrementalAlterConfigsRequest,
+            IncrementalAlterConfigsResponse
+        ),
     ];
     all.extend(crate::groups::served());
     all.sort_by_key(|s| s.key as i16);
@@ -129,6 +156,67 @@ pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
         RequestKind::DescribeCluster(req) => {
             respond(describe_cluster::handle(broker, &req, version))
         }
+        RequestKind::CreateTopics(req) => {
+            respond(create_topics::handle(broker, req, version).await)
+        }
+        RequestKind::DeleteTopics(req) => {
+            respond(delete_topics::handle(broker, req, version).await)
+        }
+        RequestKind::CreatePartitions(req) => {
+            respond(create_partitions::handle(broker, req, version).await)
+        }
+        RequestKind::DeleteRecords(req) => {
+            respond(delete_records::handle(broker, req, version).await)
+        }
+        RequestKind::DescribeConfigs(req) => {
+            respond(describe_configs::handle(broker, &req, version))
+        }
+        RequestKind::AlterConfigs(req) => {
+            respond(alter_configs::handle(broker, req, version).await)
+        }
+        RequestKind::IncrementalAlterConfigs(req) => {
+            respond(incremental_alter_configs::handle(broker, req, version).await)
+        }
         other => unsupported::respond(&other, what),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_serves_every_data_and_admin_api_once_with_codec_ranges() {
+        use ApiKey::*;
+        let all = served();
+        for key in [
+            Produce,
+            Fetch,
+            ListOffsets,
+            Metadata,
+            ApiVersions,
+            InitProducerId,
+            DescribeCluster,
+            CreateTopics,
+            DeleteTopics,
+            CreatePartitions,
+            DeleteRecords,
+            DescribeConfigs,
+            AlterConfigs,
+            IncrementalAlterConfigs,
+        ] {
+            assert_eq!(
+                all.iter().filter(|s| s.key == key).count(),
+                1,
+                "{key:?} listed once"
+            );
+        }
+        let get = |key| all.iter().find(|s| s.key == key).copied().unwrap();
+        // P4: Produce from 0; P13: InitProducerId only up to what the structs encode.
+        assert_eq!((get(Produce).min, get(Produce).max), (0, 13));
+        assert_eq!((get(InitProducerId).min, get(InitProducerId).max), (0, 5));
+        assert_eq!((get(Fetch).min, get(Fetch).max), (4, 18));
+        assert_eq!((get(Metadata).min, get(Metadata).max), (0, 13));
+        assert!(is_served(Produce, 1) && !is_served(Fetch, 3) && !is_served(EndTxn, 0));
     }
 }

@@ -203,6 +203,11 @@ impl Producers {
             .or_default()
             .clone()
     }
+
+    /// Forgets the state of a deleted topic.
+    pub(crate) fn forget_topic(&self, topic: Uuid) {
+        self.partitions.lock().retain(|(t, _), _| *t != topic);
+    }
 }
 
 #[cfg(test)]
