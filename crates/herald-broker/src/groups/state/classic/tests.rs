@@ -1,4 +1,5 @@
 use super::*;
+use crate::groups::state::Reply;
 
 const NOW: i64 = 1_000_000;
 
