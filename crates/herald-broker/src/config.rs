@@ -1,6 +1,6 @@
 //! The broker's settings.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::GroupConfig;
 
@@ -47,10 +47,37 @@ impl Default for BrokerConfig {
 }
 
 impl BrokerConfig {
-    /// The address clients are told to use, given the address actually bound.
+    /// The address clients are told to use, given the address actually
+    /// bound. A wildcard bind (`0.0.0.0`, `::`) is not an address a client
+    /// can dial, so it is advertised as the loopback of its family; clients
+    /// on other hosts need an explicit advertised address.
     pub fn advertised_or(&self, bound: SocketAddr) -> (String, u16) {
-        self.advertised
-            .clone()
-            .unwrap_or_else(|| (bound.ip().to_string(), bound.port()))
+        self.advertised.clone().unwrap_or_else(|| {
+            let ip = match bound.ip() {
+                IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+                ip => ip,
+            };
+            (ip.to_string(), bound.port())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_binds_advertise_loopback_and_explicit_addresses_win() {
+        let c = BrokerConfig::default();
+        let bound: SocketAddr = "0.0.0.0:9092".parse().unwrap();
+        assert_eq!(c.advertised_or(bound), ("127.0.0.1".to_owned(), 9092));
+        let bound: SocketAddr = "[::]:9092".parse().unwrap();
+        assert_eq!(c.advertised_or(bound), ("::1".to_owned(), 9092));
+        let bound: SocketAddr = "10.1.2.3:9092".parse().unwrap();
+        assert_eq!(c.advertised_or(bound), ("10.1.2.3".to_owned(), 9092));
+        let mut c = BrokerConfig::default();
+        c.advertised = Some(("kafka".to_owned(), 1));
+        assert_eq!(c.advertised_or(bound), ("kafka".to_owned(), 1));
     }
 }
