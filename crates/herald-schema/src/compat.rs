@@ -10,7 +10,9 @@ use std::str::FromStr;
 use crate::{Schema, avro, json};
 
 /// A Confluent compatibility level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CompatibilityLevel {
     /// Any change is allowed.
@@ -108,7 +110,9 @@ impl FromStr for CompatibilityLevel {
 }
 
 /// How strictly JSON Schema changes are judged (Confluent's `compatibilityPolicy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum JsonCompatibilityPolicy {
     /// Documents may carry keys the schema does not declare, so adding an
@@ -292,7 +296,9 @@ pub(crate) fn check_pair(
 ) -> Vec<Finding> {
     match (new, old) {
         (Schema::Avro(n), Schema::Avro(o)) => avro::compat::check(n, o, direction),
-        (Schema::Json(n), Schema::Json(o)) => json::compat::check(n, o, direction, options.json_policy),
+        (Schema::Json(n), Schema::Json(o)) => {
+            json::compat::check(n, o, direction, options.json_policy)
+        }
         _ => vec![Finding {
             kind: FindingKind::SchemaTypeMismatch,
             severity: Severity::Error,
@@ -317,8 +323,14 @@ mod tests {
     fn level_names_round_trip_in_any_case() {
         for l in CompatibilityLevel::ALL {
             assert_eq!(l.as_str().parse::<CompatibilityLevel>(), Ok(l));
-            assert_eq!(l.as_str().to_lowercase().parse::<CompatibilityLevel>(), Ok(l));
-            assert_eq!(serde_json::to_string(&l).unwrap(), format!("\"{}\"", l.as_str()));
+            assert_eq!(
+                l.as_str().to_lowercase().parse::<CompatibilityLevel>(),
+                Ok(l)
+            );
+            assert_eq!(
+                serde_json::to_string(&l).unwrap(),
+                format!("\"{}\"", l.as_str())
+            );
         }
         assert!("SIDEWAYS".parse::<CompatibilityLevel>().is_err());
     }

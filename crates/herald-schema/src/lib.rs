@@ -42,8 +42,8 @@ mod schema;
 mod schema_type;
 
 pub use compat::{
-    CheckOptions, CompatibilityLevel, Direction, Finding, FindingKind, JsonCompatibilityPolicy, Previous,
-    Severity, UnknownCompatibilityLevel, check, is_compatible,
+    CheckOptions, CompatibilityLevel, Direction, Finding, FindingKind, JsonCompatibilityPolicy,
+    Previous, Severity, UnknownCompatibilityLevel, check, is_compatible,
 };
 pub use error::SchemaError;
 pub use reference::{

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use crate::SchemaType;
 
 /// One entry of a registration's `references` array.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Reference {
     /// How the referring schema names it: an Avro full name (`com.acme.Money`)
     /// or a JSON Schema `$ref` URI (`money.json`).
@@ -36,7 +38,9 @@ pub struct ResolvedReference {
 #[non_exhaustive]
 pub enum ReferenceError {
     /// The resolver knows no such subject/version.
-    #[error("reference {name:?} points at subject {subject:?} version {version}, which does not exist")]
+    #[error(
+        "reference {name:?} points at subject {subject:?} version {version}, which does not exist"
+    )]
     NotFound {
         /// The reference's name.
         name: String,

@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 /// A schema format, spelled on the wire as the Confluent registry spells it
 /// (`AVRO`, `JSON`, `PROTOBUF`). A registration without a `schemaType` is Avro.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum SchemaType {
     /// Apache Avro.
