@@ -76,8 +76,10 @@ mod tests {
         assert_eq!(c.advertised_or(bound), ("::1".to_owned(), 9092));
         let bound: SocketAddr = "10.1.2.3:9092".parse().unwrap();
         assert_eq!(c.advertised_or(bound), ("10.1.2.3".to_owned(), 9092));
-        let mut c = BrokerConfig::default();
-        c.advertised = Some(("kafka".to_owned(), 1));
+        let c = BrokerConfig {
+            advertised: Some(("kafka".to_owned(), 1)),
+            ..BrokerConfig::default()
+        };
         assert_eq!(c.advertised_or(bound), ("kafka".to_owned(), 1));
     }
 }
