@@ -11,6 +11,8 @@ use herald_client::transport::{
 use herald_log::{Log, LogOptions};
 use tokio::net::TcpListener;
 
+type Seen<'a> = (i64, Option<&'a [u8]>, Option<&'a [u8]>);
+
 async fn start_broker() -> (
     KafkaConfig,
     tempfile::TempDir,
@@ -67,7 +69,7 @@ async fn produce_then_replay_and_tail_a_compacted_topic() {
         .read_to_end_within(Duration::from_secs(20))
         .await
         .unwrap();
-    let seen: Vec<(i64, Option<&[u8]>, Option<&[u8]>)> = records
+    let seen: Vec<Seen<'_>> = records
         .iter()
         .map(|r| (r.offset, r.key.as_deref(), r.value.as_deref()))
         .collect();
