@@ -189,3 +189,27 @@ async fn ticker(loaded: Weak<Loaded>) {
         loaded.tick();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::groups::handlers::testing::{Fixture, stable_member};
+
+    #[tokio::test(start_paused = true)]
+    async fn sessions_expire_as_tokio_time_passes() {
+        let f = Fixture::new();
+        stable_member(&f, "g").await;
+        let loaded = f.coordinator.loaded().await.expect("loaded");
+        let state = |l: &super::Loaded| l.read(|g| g.list(&[], &[])[0].state);
+        assert_eq!(state(loaded), "Stable");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(state(loaded), "Stable", "the 10 s session is still alive");
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(
+            state(loaded),
+            "Empty",
+            "the silent member was removed by the ticker"
+        );
+    }
+}
