@@ -375,7 +375,7 @@ fn apache_avro_schema_is_self_contained() {
         &refs,
         &m,
     );
-    let apache = s.apache_avro_schema();
+    let apache = s.apache_avro_schema().unwrap();
     assert_eq!(apache.canonical_form(), s.parsing_canonical_form());
 }
 

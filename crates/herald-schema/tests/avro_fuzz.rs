@@ -146,6 +146,9 @@ fn exercise(text: &str) {
         .unwrap_or_else(|e| panic!("canonical of {text} does not parse: {}: {e}", s.canonical()));
     assert_eq!(again.canonical(), s.canonical());
     let _ = s.normalized();
+    if let Schema::Avro(a) = &s {
+        let _ = a.apache_avro_schema();
+    }
     let findings = check(
         CompatibilityLevel::FullTransitive,
         &s,

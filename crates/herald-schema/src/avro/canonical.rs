@@ -61,11 +61,11 @@ impl<'a> Writer<'a> {
     fn write(&mut self, id: NodeId, space: Option<&str>) {
         let nodes = self.nodes;
         let node = &nodes[id];
-        if let Some(name) = node.name() {
-            if !self.known.insert(name.full.as_str()) {
-                self.reference(name, space);
-                return;
-            }
+        if let Some(name) = node.name()
+            && !self.known.insert(name.full.as_str())
+        {
+            self.reference(name, space);
+            return;
         }
         match &node.kind {
             Kind::Primitive(p) => {

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use super::AvroSchema;
 use super::finding::AvroFindingKind;
-use super::model::{Field, Kind, Name, NodeId, Primitive, Tree};
+use super::model::{Field, Kind, Name, NodeId, Primitive, Tree, field_position};
 use super::parse::{Seg, render};
 use super::text;
 use crate::{Direction, Finding, FindingKind, Severity};
@@ -221,7 +221,7 @@ impl<'a> Checker<'a> {
                 for (j, field) in rf.iter().enumerate() {
                     self.rpath.push(Seg::Index(j));
                     self.trail.push(&field.name);
-                    self.field(&mut out, field, wf, index);
+                    self.field(&mut out, j, field, wf, index);
                     self.trail.pop();
                     self.rpath.pop();
                 }
@@ -236,13 +236,20 @@ impl<'a> Checker<'a> {
     fn field(
         &mut self,
         out: &mut Outcome,
+        position: usize,
         field: &'a Field,
         writer_fields: &'a [Field],
         index: &HashMap<String, usize>,
     ) {
-        let mut matches: Vec<usize> = Vec::with_capacity(1);
-        for name in std::iter::once(&field.name).chain(field.aliases.iter()) {
-            if let Some(&k) = index.get(name)
+        // Fields rarely move between versions, so the same position is tried
+        // before the name index.
+        let direct = match writer_fields.get(position) {
+            Some(w) if w.name == field.name => Some(position),
+            _ => field_position(writer_fields, index, &field.name),
+        };
+        let mut matches: Vec<usize> = direct.into_iter().collect();
+        for alias in &field.aliases {
+            if let Some(k) = field_position(writer_fields, index, alias)
                 && !matches.contains(&k)
             {
                 matches.push(k);

@@ -4,8 +4,13 @@
 //!
 //! A schema is parsed once into a compact tree that mirrors Java Avro's
 //! object model; every text form and the compatibility checker work from that
-//! tree. It is also handed to the `apache-avro` crate, whose
+//! tree. On request it is handed to the `apache-avro` crate, whose
 //! [`apache_avro::Schema`] the SDK encodes and decodes with.
+//!
+//! Validation follows Java Avro (what the Confluent registry accepts), with
+//! the Avro specification's stricter rules for field defaults; it is done by
+//! Herald's own parser because only that can say where a schema is wrong
+//! and because it is what keeps odd input away from `apache-avro`.
 //!
 //! ```
 //! use herald_schema::{NoReferences, Schema, SchemaType};
@@ -30,6 +35,7 @@ mod finding;
 mod json_out;
 mod logical;
 mod model;
+mod named;
 mod names;
 mod normalize;
 mod parse;
@@ -69,7 +75,7 @@ struct Inner {
     references: Vec<Reference>,
     pcf: String,
     rabin: u64,
-    apache: apache_avro::Schema,
+    apache: OnceLock<Result<apache_avro::Schema, AvroError>>,
     normalized: OnceLock<String>,
 }
 
@@ -95,7 +101,7 @@ impl AvroSchema {
             let value: Value = serde_json::from_str(&dep.resolved.text)
                 .map_err(|e| reference_error(String::new(), format!("not valid JSON: {e}")))?;
             let root = builder
-                .add_document(&value)
+                .add_document(value)
                 .map_err(|e| reference_error(e.pointer, e.reason))?;
             if let Some(name) = builder.nodes[root].name() {
                 dep_top_names.push(name.full.clone());
@@ -105,7 +111,7 @@ impl AvroSchema {
         let main_start = builder.nodes.len();
         let dep_names = builder.names.clone();
         let root = builder
-            .add_document(&value)
+            .add_document(value)
             .map_err(|e| AvroError::Invalid {
                 pointer: e.pointer,
                 reason: e.reason,
@@ -124,12 +130,6 @@ impl AvroSchema {
         let canonical = canonical::java_string(&tree.nodes, tree.root, &tree.dep_top_names);
         let pcf = pcf::parsing_canonical_form(&tree.nodes, tree.root);
         let rabin = pcf::rabin(pcf.as_bytes());
-        let self_contained = canonical::self_contained(&tree.nodes, tree.root);
-        let apache = apache_avro::Schema::parse_str(&self_contained).map_err(|e| {
-            AvroError::Unsupported {
-                reason: e.to_string(),
-            }
-        })?;
         Ok(AvroSchema {
             inner: Arc::new(Inner {
                 tree,
@@ -137,7 +137,7 @@ impl AvroSchema {
                 references: references.to_vec(),
                 pcf,
                 rabin,
-                apache,
+                apache: OnceLock::new(),
                 normalized: OnceLock::new(),
             }),
         })
@@ -162,7 +162,7 @@ impl AvroSchema {
             // should it ever not, the canonical text is the safe answer.
             let reparsed = serde_json::from_str::<Value>(&text).ok().and_then(|value| {
                 let mut builder = Builder::with_dependencies_of(tree);
-                let root = builder.add_document(&value).ok()?;
+                let root = builder.add_document(value).ok()?;
                 Some(canonical::java_string(
                     &builder.nodes,
                     root,
@@ -215,8 +215,20 @@ impl AvroSchema {
 
     /// The schema as the `apache-avro` crate models it, self-contained (named
     /// types from references included), ready to encode and decode with.
-    pub fn apache_avro_schema(&self) -> &apache_avro::Schema {
-        &self.inner.apache
+    ///
+    /// Built on first use, because the registry never needs it and it costs
+    /// more than the rest of parsing. It fails only for the few valid schemas
+    /// that `apache-avro` cannot represent, such as a `uuid` field whose
+    /// default is not a UUID or a default on a `duration` field.
+    pub fn apache_avro_schema(&self) -> Result<&apache_avro::Schema, AvroError> {
+        let built = self.inner.apache.get_or_init(|| {
+            let tree = &self.inner.tree;
+            let text = canonical::self_contained(&tree.nodes, tree.root);
+            apache_avro::Schema::parse_str(&text).map_err(|e| AvroError::Unsupported {
+                reason: e.to_string(),
+            })
+        });
+        built.as_ref().map_err(Clone::clone)
     }
 
     pub(crate) fn tree(&self) -> &Tree {

@@ -202,7 +202,8 @@ pub(crate) enum Kind {
         aliases: Vec<Name>,
         /// Written as `"type":"error"` (Avro protocols' error records).
         is_error: bool,
-        /// Field name to position, for the checker's lookups.
+        /// Field name to position for records with many fields (empty for
+        /// small ones); use [`field_position`].
         index: HashMap<String, usize>,
     },
     Enum {
@@ -308,5 +309,18 @@ pub(crate) struct Tree {
 impl Tree {
     pub(crate) fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
+    }
+}
+
+/// The position of the field called `name` in a record.
+pub(crate) fn field_position(
+    fields: &[Field],
+    index: &HashMap<String, usize>,
+    name: &str,
+) -> Option<usize> {
+    if index.is_empty() {
+        fields.iter().position(|f| f.name == name)
+    } else {
+        index.get(name).copied()
     }
 }

@@ -21,7 +21,7 @@ use super::defaults;
 use super::json_out::{
     java_string_cmp, write_java_double, write_java_float, write_str, write_value_sorted,
 };
-use super::model::{Field, Kind, Logical, Name, Node, NodeId, Primitive};
+use super::model::{Field, Kind, Logical, Name, Node, NodeId, Primitive, field_position};
 
 /// Confluent's normalized text of `root`; `known` are the referenced
 /// schemas' top-level names, written by name.
@@ -313,9 +313,8 @@ fn write_default(nodes: &[Node], ty: NodeId, v: &Value, out: &mut String) {
                 out.push(':');
                 let inner = match kind {
                     Kind::Map { values } => Some(*values),
-                    Kind::Record { fields, index, .. } => index
-                        .get(k.as_str())
-                        .and_then(|&i| fields.get(i))
+                    Kind::Record { fields, index, .. } => field_position(fields, index, k)
+                        .and_then(|i| fields.get(i))
                         .map(|f| f.ty),
                     _ => None,
                 };

@@ -1,8 +1,8 @@
 //! The checks that need every name of a document known: linking uses of
-//! named types to their definitions, union rules, redefinitions and field
-//! defaults.
+//! named types to their definitions, redefinitions, and the field defaults
+//! whose types use names.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::canonical;
 use super::defaults;
@@ -51,7 +51,6 @@ pub(crate) fn finish_document(b: &mut Builder, root: NodeId) -> Result<NodeId, L
     let mut root = root;
     link(&mut root);
 
-    check_unions(b)?;
     check_redefinitions(b)?;
     for pending in &b.defaults {
         if let Kind::Record { fields, .. } = &b.nodes[pending.record].kind
@@ -86,40 +85,6 @@ fn unknown_type(written: &str, full: &str) -> String {
             "unknown type {written:?} (looked up as {full:?} and {written:?}): define it, or add a reference to the schema that defines it"
         ),
     }
-}
-
-fn check_unions(b: &Builder) -> Result<(), Located> {
-    for (id, pointer) in &b.unions {
-        let Kind::Union { branches } = &b.nodes[*id].kind else {
-            continue;
-        };
-        let mut seen: HashSet<String> = HashSet::with_capacity(branches.len());
-        for (i, &branch) in branches.iter().enumerate() {
-            let node = &b.nodes[branch];
-            let reason = if matches!(node.kind, Kind::Union { .. }) {
-                Some(
-                    "a union may not contain another union directly; list the types in one union"
-                        .to_owned(),
-                )
-            } else {
-                let key = node.union_key();
-                if seen.insert(key.clone()) {
-                    None
-                } else {
-                    Some(format!(
-                        "the union already has a branch of type {key:?}; a union may hold each type (and each array, map or named type) once"
-                    ))
-                }
-            };
-            if let Some(reason) = reason {
-                return Err(Located {
-                    pointer: format!("{pointer}/{i}"),
-                    reason,
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 fn check_redefinitions(b: &Builder) -> Result<(), Located> {
