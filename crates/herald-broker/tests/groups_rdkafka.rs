@@ -28,7 +28,11 @@ const WAIT: Duration = Duration::from_secs(40);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Protocol {
+    /// Classic protocol, eager `range` assignment (librdkafka's default).
     Classic,
+    /// Classic protocol with incremental `cooperative-sticky` rebalancing.
+    Cooperative,
+    /// KIP-848 (`group.protocol=consumer`).
     Consumer,
 }
 
@@ -81,6 +85,10 @@ fn consumer(broker: &TestBroker, group: &str, protocol: Protocol) -> BaseConsume
         Protocol::Classic => config
             .set("session.timeout.ms", "6000")
             .set("heartbeat.interval.ms", "100"),
+        Protocol::Cooperative => config
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "100")
+            .set("partition.assignment.strategy", "cooperative-sticky"),
         Protocol::Consumer => config.set("group.protocol", "consumer"),
     };
     let c: BaseConsumer = config.create().expect("consumer");
@@ -199,7 +207,7 @@ async fn three_members_then_one_leaves(protocol: Protocol) {
     }
     wait_assigned(&members.iter().collect::<Vec<_>>(), 2);
     let expected_type = match protocol {
-        Protocol::Classic => "classic",
+        Protocol::Classic | Protocol::Cooperative => "classic",
         Protocol::Consumer => "consumer",
     };
     assert_eq!(
@@ -232,6 +240,11 @@ async fn three_members_then_one_leaves(protocol: Protocol) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classic_group_of_three_shares_partitions_and_absorbs_a_leaver() {
     three_members_then_one_leaves(Protocol::Classic).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooperative_group_of_three_shares_partitions_and_absorbs_a_leaver() {
+    three_members_then_one_leaves(Protocol::Cooperative).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,4 +380,48 @@ async fn list_describe_and_delete_groups_through_librdkafka() {
     let list = busy.fetch_group_list(None, WAIT).expect("group list");
     let names: Vec<&str> = list.groups().iter().map(|g| g.name()).collect();
     assert_eq!(names, vec!["busy"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_member_comes_back_without_waiting_for_its_old_session() {
+    let broker = start().await;
+    broker
+        .log
+        .create_topic("static", 2, &Default::default())
+        .unwrap();
+    let static_member = || {
+        let c: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", broker.bootstrap())
+            .set("group.id", "statics")
+            .set("group.instance.id", "host-a")
+            .set("session.timeout.ms", "20000")
+            .set("heartbeat.interval.ms", "100")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .expect("consumer");
+        c
+    };
+    let first = static_member();
+    first.subscribe(&["static"]).unwrap();
+    wait_assigned(&[&first], 2);
+    // A static member does not leave on close: its session (20 s) lives on.
+    drop(first);
+    let restarted = Instant::now();
+    let second = static_member();
+    second.subscribe(&["static"]).unwrap();
+    wait_assigned(&[&second], 2);
+    assert!(
+        restarted.elapsed() < Duration::from_secs(10),
+        "took {:?}: the new incarnation waited for the old session instead of replacing it",
+        restarted.elapsed()
+    );
+    let described = second
+        .fetch_group_list(Some("statics"), WAIT)
+        .expect("describe");
+    assert_eq!(
+        described.groups()[0].members().len(),
+        1,
+        "replaced, not added"
+    );
+    assert_eq!(described.groups()[0].state(), "Stable");
 }

@@ -63,6 +63,9 @@ fn response(
             .with_protocol_type(j.protocol_type.map(s))
             .with_protocol_name(Some(s(j.protocol_name.unwrap_or_default())))
             .with_leader(s(j.leader))
+            // Only v9 carries it; older leaders reassign, and the stored
+            // assignment wins at SyncGroup.
+            .with_skip_assignment(j.skip_assignment && version >= 9)
             .with_member_id(s(j.member_id))
             .with_members(
                 j.members

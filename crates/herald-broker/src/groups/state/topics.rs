@@ -5,16 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use herald_log::{Log, Uuid};
 
-/// Topics that regex subscriptions never match (Kafka's internal topics).
-const INTERNAL_TOPICS: [&str; 3] = [
-    "__consumer_offsets",
-    "__share_group_state",
-    "__transaction_state",
-];
-
-/// True for Kafka's internal topics.
+/// True for Kafka's internal topics, which regex subscriptions never match.
 pub(crate) fn is_internal(name: &str) -> bool {
-    INTERNAL_TOPICS.contains(&name)
+    crate::handlers::errors::is_internal_topic(name)
 }
 
 /// A snapshot of the topics: name → (id, partition count), and id → name.

@@ -189,10 +189,12 @@ impl ClassicGroup {
         self.members.insert(new_id.clone(), old);
         match self.state {
             ClassicState::Stable if unchanged => {
-                // The group keeps its assignment; only the id changed.
+                // The group keeps its assignment; only the id changed. A
+                // returning leader sees the members but must not reassign
+                // (its SyncGroup gets the stored assignment anyway).
                 self.dirty = true;
                 let mut joined = self.joined_for(&new_id);
-                joined.members.clear();
+                joined.skip_assignment = joined.leader == new_id;
                 Reply::Ready(Ok(joined))
             }
             _ => {
@@ -219,6 +221,7 @@ impl ClassicGroup {
             leader,
             member_id: member_id.to_owned(),
             members,
+            skip_assignment: false,
         }
     }
 

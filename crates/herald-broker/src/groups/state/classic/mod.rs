@@ -88,6 +88,9 @@ pub(crate) struct Joined {
     pub member_id: String,
     /// Every member with its metadata, for the leader only.
     pub members: Vec<JoinedMember>,
+    /// The leader must not compute a new assignment (a static leader came
+    /// back to a stable group; JoinGroup v9's `skip_assignment`).
+    pub skip_assignment: bool,
 }
 
 /// The outcome of a JoinGroup.

@@ -240,6 +240,12 @@ fn static_members_rejoin_with_a_new_id_and_keep_their_assignment() {
     let again = ready(g.join(req, NOW + 100)).expect("answered from the stable group");
     assert_ne!(again.member_id, first);
     assert_eq!(
+        again.leader, again.member_id,
+        "the returning member still leads"
+    );
+    assert!(again.skip_assignment, "and must not reassign");
+    assert_eq!(again.members.len(), 1);
+    assert_eq!(
         again.generation_id, 1,
         "no rebalance for a returning static member"
     );
