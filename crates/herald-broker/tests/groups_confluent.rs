@@ -25,6 +25,7 @@ type Reader = KafkaConsumer<String, String>;
 
 fn config() -> BrokerConfig {
     let mut groups = GroupConfig::default();
+    groups.initial_rebalance_delay_ms = 300;
     groups.consumer_heartbeat_interval_ms = 250;
     groups.consumer_session_timeout_ms = 6_000;
     let mut config = BrokerConfig::default();
@@ -326,4 +327,46 @@ async fn the_admin_client_lists_describes_and_deletes_groups_and_offsets() {
         .expect("deleted once empty");
     let listed = admin.list_groups().all().get().await.expect("list");
     assert!(listed.iter().all(|g| g.group_id() != "live"), "deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_client_describes_classic_groups_through_describe_groups() {
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+
+    let broker = start().await;
+    broker
+        .log
+        .create_topic("legacy", 2, &Default::default())
+        .unwrap();
+    let classic: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .set("group.id", "legacy-group")
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "100")
+        .create()
+        .expect("classic consumer");
+    classic.subscribe(&["legacy"]).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while classic.assignment().map(|a| a.count()).unwrap_or(0) < 2 {
+        assert!(Instant::now() < deadline, "no assignment");
+        assert!(
+            classic.poll(Duration::from_millis(50)).is_none(),
+            "no records yet"
+        );
+    }
+    let admin = admin(&broker);
+    // ConsumerGroupDescribe answers GROUP_ID_NOT_FOUND for a classic group;
+    // the admin client then asks DescribeGroups, as with Kafka.
+    let described = admin
+        .describe_consumer_groups(&["legacy-group".to_owned()])
+        .all()
+        .get()
+        .await
+        .expect("describe");
+    let g = &described["legacy-group"];
+    assert_eq!(g.r#type(), GroupType::Classic);
+    assert_eq!(g.group_state(), GroupState::Stable);
+    assert_eq!(g.members().len(), 1);
+    assert_eq!(g.members()[0].assignment().topic_partitions().len(), 2);
+    assert!(!g.partition_assignor().is_empty(), "the chosen protocol");
 }

@@ -355,20 +355,33 @@ impl ConsumerGroup {
             .collect()
     }
 
+    /// The subscribed topics of the whole group with their ids and
+    /// partition counts. Each distinct regex is matched once, however many
+    /// members share it (this runs on every heartbeat).
     pub(super) fn subscription_metadata(
         &mut self,
         topics: &TopicsView,
     ) -> BTreeMap<String, (Uuid, i32)> {
-        let members: Vec<ConsumerMember> = self.members.values().cloned().collect();
-        let mut all = BTreeMap::new();
-        for m in &members {
-            for name in self.resolve_names(m, topics) {
-                if let Some(meta) = topics.get(&name) {
-                    all.insert(name, meta);
-                }
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        let mut regexes: BTreeSet<String> = BTreeSet::new();
+        for m in self.members.values() {
+            names.extend(m.subscribed_topic_names.iter().cloned());
+            regexes.extend(m.subscribed_topic_regex.iter().cloned());
+        }
+        for regex in regexes {
+            if let Ok(re) = self.compiled(&regex) {
+                names.extend(
+                    topics
+                        .iter()
+                        .filter(|(name, _, _)| !is_internal(name) && re.is_match(name))
+                        .map(|(name, _, _)| name.to_owned()),
+                );
             }
         }
-        all
+        names
+            .into_iter()
+            .filter_map(|name| topics.get(&name).map(|meta| (name, meta)))
+            .collect()
     }
 
     pub(super) fn compute_target(&mut self, topics: &TopicsView) {
