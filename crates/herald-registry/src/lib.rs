@@ -8,7 +8,22 @@
 //!   replayed, and Herald's can be read by them);
 //! - [`state`]: a pure state machine that applies those records and plans
 //!   writes against the current state (no I/O);
-//! - the REST API and the Kafka store come on top of these.
+//! - [`store`]: `_schemas` on a Kafka cluster, through `herald-client`;
+//! - [`Registry`]: the state plus the store, with one writer at a time
+//!   (plan → append with acks=all → apply → respond);
+//! - [`api::router`]: the REST API (axum), testable with `oneshot`;
+//! - [`serve`]: HTTP on a listener with graceful shutdown.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), herald_registry::RegistryError> {
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8081").await.expect("bind");
+//! let config = herald_registry::Config::with_bootstrap("127.0.0.1:9092");
+//! herald_registry::serve(listener, config, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await
+//! # }
+//! ```
 //!
 //! Non-goals (for now): Protobuf schemas, multi-instance leader election,
 //! schema linking/exporters, associations, the DEK registry.
@@ -20,10 +35,19 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+mod config;
 mod error;
+mod metrics;
 pub mod record;
+mod registry;
+mod server;
 pub mod state;
+pub mod store;
 pub mod subject;
 
+pub use config::Config;
 pub use error::RegistryError;
+pub use metrics::Metrics;
+pub use registry::{Registered, Registry};
+pub use server::{serve, serve_registry};
 pub use state::State;

@@ -28,7 +28,7 @@ use crate::record::{ConfigValue, Mode};
 
 pub use query::{SchemaRef, SubjectFilter, VersionSpec};
 pub use resolver::StateResolver;
-pub use write::{Candidate, DeleteOutcome, RegisterOptions, RegisterOutcome};
+pub use write::{Candidate, CompatibilityVerdict, DeleteOutcome, RegisterOptions, RegisterOutcome};
 
 /// The identity of a schema's content within a context: two registrations
 /// with equal keys get the same id.
