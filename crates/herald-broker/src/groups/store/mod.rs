@@ -65,9 +65,9 @@ pub(crate) fn open(log: &Log) -> Result<(Arc<Partition>, Vec<StoreRecord>), Grou
     Ok((partition, records))
 }
 
-/// Every decodable record of the partition, oldest first. Records that do
-/// not decode are logged and skipped: one bad record must not keep every
-/// group from loading.
+/// Every decodable record of the partition, oldest first. Records (and
+/// batches) that do not decode are logged and skipped: one bad record must
+/// not keep every group from loading.
 fn replay(partition: &Partition) -> Result<Vec<StoreRecord>, GroupError> {
     let mut out = Vec::new();
     let mut offset = partition.log_start_offset();
@@ -83,8 +83,14 @@ fn replay(partition: &Partition) -> Result<Vec<StoreRecord>, GroupError> {
                 continue;
             }
             if !batch.is_control() {
-                let records = decode_records(batch.bytes())
-                    .map_err(|e| GroupError::Storage(e.to_string()))?;
+                let records = decode_records(batch.bytes()).unwrap_or_else(|e| {
+                    tracing::error!(
+                        error = %e,
+                        offset = batch.base_offset(),
+                        "skipping an unreadable batch of {TOPIC}"
+                    );
+                    Vec::new()
+                });
                 for r in records {
                     if batch.base_offset() + i64::from(r.offset_delta) < offset {
                         continue;
@@ -229,6 +235,20 @@ mod tests {
                 expire_timestamp: None,
             }),
         }
+    }
+
+    #[test]
+    fn unreadable_records_are_skipped_not_fatal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = Log::open(dir.path(), LogOptions::default()).expect("log");
+        let (partition, _) = open(&log).expect("open");
+        let mut batch = BatchBuilder::new(0);
+        batch.push(Record::new(Some(vec![0, 99, 1]), Some(vec![1, 2])));
+        let (key, value) = format::encode(&offset("g", 4, Some(9))).expect("encode");
+        batch.push(Record::new(Some(key), value));
+        partition.append(&batch.build()).expect("append");
+        let (_, replayed) = open(&log).expect("replay");
+        assert_eq!(replayed, vec![offset("g", 4, Some(9))]);
     }
 
     #[tokio::test]
