@@ -388,3 +388,36 @@ fn schemas_can_be_shared_between_threads() {
     let handle = std::thread::spawn(move || t.canonical().to_owned());
     assert_eq!(handle.join().unwrap(), s.canonical());
 }
+
+#[test]
+fn normalized_form_keeps_references_by_name() {
+    let (refs, m) = money_resolver();
+    let s = parse_with(
+        r#"{"type":"record","name":"Order","namespace":"com.acme","fields":[{"name":"price","type":"Money","doc":"net"}]}"#,
+        &refs,
+        &m,
+    );
+    assert_eq!(
+        s.normalized(),
+        r#"{"type":"record","name":"Order","namespace":"com.acme","fields":[{"name":"price","type":"Money","doc":"net"}]}"#
+    );
+}
+
+#[test]
+fn a_valid_schema_apache_avro_cannot_use_is_reported_on_request() {
+    // Java (and so Confluent) accepts any string as a uuid default; the
+    // apache-avro encoder needs a real UUID, so asking for its schema fails.
+    let s = parse(
+        r#"{"type":"record","name":"R","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"},"default":""}]}"#,
+    );
+    assert!(s.canonical().contains("\"default\":\"\""));
+    let e = s.apache_avro_schema().unwrap_err();
+    assert!(
+        matches!(e, herald_schema::avro::AvroError::Unsupported { .. }),
+        "{e}"
+    );
+    let ok = parse(
+        r#"{"type":"record","name":"R","fields":[{"name":"id","type":{"type":"string","logicalType":"uuid"},"default":"00000000-0000-0000-0000-000000000000"}]}"#,
+    );
+    assert!(ok.apache_avro_schema().is_ok());
+}
