@@ -112,30 +112,59 @@ pub(crate) async fn settle<T>(reply: Reply<Result<T, GroupError>>) -> Result<T, 
 /// The group coordinator of this broker (a single node coordinates every group).
 #[derive(Debug)]
 pub(crate) struct GroupCoordinator {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     log: Arc<Log>,
     config: GroupConfig,
     loaded: OnceCell<Arc<Loaded>>,
 }
 
 impl GroupCoordinator {
-    /// A coordinator over `log`; nothing is read until the first group request.
+    /// A coordinator over `log`. If `__consumer_offsets` exists, replaying
+    /// it starts at once in the background (when called inside a tokio
+    /// runtime); otherwise the topic is created by the first group request.
     pub(crate) fn new(log: Arc<Log>, config: GroupConfig) -> Self {
-        GroupCoordinator {
+        let shared = Arc::new(Shared {
             log,
             config,
             loaded: OnceCell::new(),
+        });
+        if shared.log.topic(store::TOPIC).is_some()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let eager = shared.clone();
+            runtime.spawn(async move {
+                if let Err(e) = eager.loaded().await {
+                    tracing::warn!(error = %e, "loading {} at start failed; retrying on the first group request", store::TOPIC);
+                }
+            });
         }
+        GroupCoordinator { shared }
     }
 
     /// The topics as the log has them now.
     pub(crate) fn topics(&self) -> TopicsView {
-        TopicsView::of(&self.log)
+        TopicsView::of(&self.shared.log)
     }
 
     /// The loaded coordinator: on first use creates or replays
     /// `__consumer_offsets` and starts the writer and the ticker. A failure
     /// is reported (COORDINATOR_NOT_AVAILABLE) and retried by the next request.
     pub(crate) async fn loaded(&self) -> Result<&Arc<Loaded>, GroupError> {
+        self.shared.loaded().await
+    }
+
+    #[cfg(test)]
+    fn is_loaded(&self) -> bool {
+        self.shared.loaded.initialized()
+    }
+}
+
+impl Shared {
+    async fn loaded(&self) -> Result<&Arc<Loaded>, GroupError> {
         self.loaded
             .get_or_try_init(|| async {
                 let log = self.log.clone();
@@ -170,7 +199,7 @@ impl GroupCoordinator {
     }
 }
 
-impl Drop for GroupCoordinator {
+impl Drop for Shared {
     fn drop(&mut self) {
         if let Some(loaded) = self.loaded.get() {
             loaded.groups.lock().shutdown();
@@ -195,6 +224,31 @@ mod tests {
     use std::time::Duration;
 
     use crate::groups::handlers::testing::{Fixture, stable_member};
+
+    #[tokio::test]
+    async fn an_existing_offsets_topic_is_replayed_at_start() {
+        let f = Fixture::new();
+        assert!(
+            !f.coordinator.is_loaded(),
+            "nothing to replay: created on first use"
+        );
+        stable_member(&f, "g").await;
+        let again =
+            super::GroupCoordinator::new(f.log.clone(), crate::groups::GroupConfig::default());
+        for _ in 0..500 {
+            if again.is_loaded() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(again.is_loaded(), "replayed without any group request");
+        let groups = again
+            .loaded()
+            .await
+            .expect("loaded")
+            .read(|g| g.list(&[], &[]));
+        assert_eq!(groups[0].group_id, "g");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn sessions_expire_as_tokio_time_passes() {
