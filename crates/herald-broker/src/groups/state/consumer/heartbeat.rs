@@ -104,14 +104,11 @@ impl ConsumerGroup {
                 Ok((m.clone(), None, false))
             }
             None if joining => Ok((ConsumerMember::new(member_id), None, true)),
-            None if req.instance_id.is_some() => {
-                Err(GroupError::unknown_member(&self.id, member_id))
-            }
             None => Err(GroupError::unknown_member(&self.id, member_id)),
         }
     }
 
-    /// Handles a ConsumerGroupHeartbeat (already checked by [`validate`]).
+    /// Handles a ConsumerGroupHeartbeat (already checked by `consumer::validate`).
     pub(crate) fn heartbeat(
         &mut self,
         req: ConsumerHeartbeat,
@@ -136,6 +133,12 @@ impl ConsumerGroup {
         }
         let (mut member, replaces, is_new) = self.find_member(&member_id, &req)?;
         let before = self.members.get(&member_id).cloned();
+        // A static member taking over from its previous incarnation keeps
+        // that incarnation's subscription: no new epoch unless it changed.
+        let (old_names, old_regex) = (
+            member.subscribed_topic_names.clone(),
+            member.subscribed_topic_regex.clone(),
+        );
         if let Some(v) = &req.instance_id {
             member.instance_id = Some(v.clone());
         }
@@ -160,10 +163,8 @@ impl ConsumerGroup {
         member.client_id = req.client_id.clone();
         member.client_host = req.client_host.clone();
         let subscription_changed = is_new
-            || before.as_ref().is_none_or(|b| {
-                b.subscribed_topic_names != member.subscribed_topic_names
-                    || b.subscribed_topic_regex != member.subscribed_topic_regex
-            });
+            || old_names != member.subscribed_topic_names
+            || old_regex != member.subscribed_topic_regex;
         if let Some(old) = replaces {
             let target = self.target.remove(&old);
             self.members.remove(&old);

@@ -231,6 +231,7 @@ fn a_static_member_can_leave_and_come_back_under_a_new_id_with_its_partitions() 
     assert!(g.has_member("a1"), "kept until its session expires");
 
     req.member_id = "a2".into();
+    let epoch = g.group_epoch();
     let back = g
         .heartbeat(req.clone(), &topics(), &config(), NOW + 2)
         .expect("rejoined");
@@ -238,6 +239,11 @@ fn a_static_member_can_leave_and_come_back_under_a_new_id_with_its_partitions() 
         back.assignment,
         Some(owned),
         "same partitions, no reshuffle"
+    );
+    assert_eq!(
+        g.group_epoch(),
+        epoch,
+        "no new group epoch for a returning static member"
     );
     assert!(!g.has_member("a1"));
     // A third incarnation while a2 is active is refused.
