@@ -59,36 +59,85 @@ fn visit<C>(
     let Value::Object(map) = value else {
         return;
     };
-    for_each_child(map, draft, &mut |suffix: &[&str], child: &Value| {
+    for_each_child(map, draft, &mut |step: Step<'_>, child: &Value| {
         let len = pointer.len();
-        for seg in suffix {
-            pointer.push('/');
-            push_escaped(pointer, seg);
-        }
+        step.push_onto(pointer);
         visit(child, draft, pointer, &inner, on_node);
         pointer.truncate(len);
     });
 }
 
-/// Calls `f` with the pointer segments and value of each direct subschema of `map`.
-fn for_each_child(map: &Map<String, Value>, draft: JsonDraft, f: &mut dyn FnMut(&[&str], &Value)) {
+/// Whether `pred` holds for `root` (`true` as second argument) or any
+/// subschema below it; stops at the first that does. No pointers are built.
+fn any_subschema(root: &Value, draft: JsonDraft, pred: &dyn Fn(&Value, bool) -> bool) -> bool {
+    fn go(
+        value: &Value,
+        draft: JsonDraft,
+        is_root: bool,
+        pred: &dyn Fn(&Value, bool) -> bool,
+    ) -> bool {
+        if pred(value, is_root) {
+            return true;
+        }
+        let Value::Object(map) = value else {
+            return false;
+        };
+        let mut found = false;
+        for_each_child(map, draft, &mut |_, child| {
+            found = found || go(child, draft, false, pred);
+        });
+        found
+    }
+    go(root, draft, true, pred)
+}
+
+/// Where a subschema sits under its parent: a keyword, an index into a
+/// keyword's array, or a member of a keyword's object.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(&'a str, usize),
+    Member(&'a str, &'a str),
+}
+
+impl Step<'_> {
+    fn push_onto(self, pointer: &mut String) {
+        let (key, rest) = match self {
+            Step::Key(k) => (k, None),
+            Step::Index(k, i) => (k, Some(Err(i))),
+            Step::Member(k, m) => (k, Some(Ok(m))),
+        };
+        pointer.push('/');
+        push_escaped(pointer, key);
+        match rest {
+            Some(Ok(member)) => {
+                pointer.push('/');
+                push_escaped(pointer, member);
+            }
+            Some(Err(index)) => {
+                use std::fmt::Write as _;
+                let _ = write!(pointer, "/{index}");
+            }
+            None => {}
+        }
+    }
+}
+
+/// Calls `f` with the place and value of each direct subschema of `map`.
+fn for_each_child(map: &Map<String, Value>, draft: JsonDraft, f: &mut dyn FnMut(Step<'_>, &Value)) {
     for (key, value) in map {
         let key = key.as_str();
-        if SINGLE.contains(&key) {
+        if SINGLE.contains(&key) || (key == "items" && !value.is_array()) {
             if is_schema(value) {
-                f(&[key], value);
+                f(Step::Key(key), value);
             }
-        } else if LIST.contains(&key) || (key == "items" && value.is_array()) {
+        } else if LIST.contains(&key) || key == "items" {
             if let Value::Array(items) = value {
                 for (i, item) in items.iter().enumerate() {
                     if is_schema(item) {
-                        f(&[key, &i.to_string()], item);
+                        f(Step::Index(key, i), item);
                     }
                 }
-            }
-        } else if key == "items" {
-            if is_schema(value) {
-                f(&[key], value);
             }
         } else if MAP.contains(&key)
             && !(key == "$defs" && draft < JsonDraft::Draft201909)
@@ -96,7 +145,7 @@ fn for_each_child(map: &Map<String, Value>, draft: JsonDraft, f: &mut dyn FnMut(
         {
             for (name, member) in members {
                 if is_schema(member) {
-                    f(&[key, name], member);
+                    f(Step::Member(key, name), member);
                 }
             }
         }
@@ -130,32 +179,22 @@ pub(crate) fn pointer_of(segments: &[&str]) -> String {
 
 /// Whether `root` uses any reference keyword anywhere.
 pub(crate) fn has_references(root: &Value, draft: JsonDraft) -> bool {
-    let mut found = false;
-    walk(root, draft, &(), &mut |value, _, _| {
-        if let Value::Object(map) = value
-            && (map.contains_key("$ref")
+    any_subschema(root, draft, &|value, _| {
+        value.as_object().is_some_and(|map| {
+            map.contains_key("$ref")
                 || map.contains_key("$dynamicRef")
-                || map.contains_key("$recursiveRef"))
-        {
-            found = true;
-        }
-        (!found).then_some(())
-    });
-    found
+                || map.contains_key("$recursiveRef")
+        })
+    })
 }
 
 /// Whether any subschema below the root declares its own `$id` (`id` in
 /// draft 4), which would change the base URI references resolve against.
 pub(crate) fn has_embedded_ids(root: &Value, draft: JsonDraft) -> bool {
-    let mut found = false;
     let id = draft.id_keyword();
-    walk(root, draft, &(), &mut |value, pointer, _| {
-        if !pointer.is_empty() && value.get(id).is_some_and(Value::is_string) {
-            found = true;
-        }
-        (!found).then_some(())
-    });
-    found
+    any_subschema(root, draft, &|value, is_root| {
+        !is_root && value.get(id).is_some_and(Value::is_string)
+    })
 }
 
 #[cfg(test)]

@@ -154,26 +154,49 @@ fn canonical_text(value: &Value) -> String {
     value.to_string()
 }
 
-/// Compact JSON with object keys sorted recursively.
+/// Compact JSON with object keys sorted recursively, written directly
+/// rather than through a sorted copy of the document.
 fn normalized_text(value: &Value) -> String {
-    sorted(value).to_string()
+    let mut out = Vec::with_capacity(256);
+    write_sorted(value, &mut out);
+    // serde_json writes UTF-8 only; the lossy path is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn sorted(value: &Value) -> Value {
+fn write_sorted(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sorted(v)))
-                    .collect(),
-            )
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_plain(key, out);
+                out.push(b':');
+                write_sorted(v, out);
+            }
+            out.push(b'}');
         }
-        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-        other => other.clone(),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_sorted(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => write_plain(scalar, out),
     }
+}
+
+/// Appends a string or scalar exactly as `serde_json` writes it.
+fn write_plain<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail, and these values always serialize.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]

@@ -88,21 +88,32 @@ pub(crate) struct Differ {
     memo: HashMap<PairKey, Vec<Diff>>,
     in_progress: HashSet<PairKey>,
     depth: usize,
-    /// Neither document uses `$ref`, so equal JSON means equal schemas.
-    plain: bool,
     patterns: HashMap<String, Option<jsonschema::Validator>>,
 }
 
 impl Differ {
-    pub fn new(policy: JsonCompatibilityPolicy, plain: bool, everything: bool) -> Self {
+    pub fn new(policy: JsonCompatibilityPolicy, everything: bool) -> Self {
         Differ {
             policy,
             everything,
             memo: HashMap::new(),
             in_progress: HashSet::new(),
             depth: 0,
-            plain,
             patterns: HashMap::new(),
+        }
+    }
+
+    /// Records a difference unless this is a check and the difference is
+    /// compatible (a check only needs the ones that break); `make` builds it
+    /// only when it is kept.
+    pub fn record(
+        &self,
+        diffs: &mut Vec<Diff>,
+        kind: JsonDifference,
+        make: impl FnOnce(JsonDifference) -> Diff,
+    ) {
+        if self.everything || !self.allows(kind) {
+            diffs.push(make(kind));
         }
     }
 
@@ -154,11 +165,10 @@ impl Differ {
     fn compare_with<'r>(&mut self, original: Sub<'r>, update: Sub<'r>, memoize: bool) -> Vec<Diff> {
         let (o, o_followed) = original.dereferenced();
         let (u, u_followed) = update.dereferenced();
-        if self.plain
-            && o.facet == Facet::Whole
+        if o.facet == Facet::Whole
             && u.facet == Facet::Whole
             && o.node.draft == u.node.draft
-            && (std::ptr::eq(o.node.value, u.node.value) || o.node.value == u.node.value)
+            && same(o.node.value, u.node.value)
         {
             return Vec::new();
         }
@@ -290,6 +300,41 @@ impl Differ {
         validator
             .as_ref()
             .is_some_and(|v| v.is_valid(&Value::String(key.to_owned())))
+    }
+}
+
+/// Whether two schema values are the same JSON and use no reference
+/// keyword: then they mean the same whatever surrounds them, and their
+/// comparison has nothing to report. (With a `$ref` inside, equal text may
+/// point at different targets.)
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            // Versions of one schema usually list keys in the same order:
+            // compare in step, falling back to lookups where the order differs.
+            for ((ka, va), (kb, vb)) in x.iter().zip(y.iter()) {
+                if matches!(ka.as_str(), "$ref" | "$dynamicRef" | "$recursiveRef") {
+                    return false;
+                }
+                if ka != kb {
+                    return x.iter().all(|(k, v)| {
+                        !matches!(k.as_str(), "$ref" | "$dynamicRef" | "$recursiveRef")
+                            && y.get(k).is_some_and(|w| same(v, w))
+                    });
+                }
+                if !same(va, vb) {
+                    return false;
+                }
+            }
+            true
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w))
+        }
+        _ => a == b,
     }
 }
 

@@ -96,8 +96,7 @@ fn differences(
     policy: JsonCompatibilityPolicy,
     everything: bool,
 ) -> Vec<Diff> {
-    let plain = original.documents().is_none() && update.documents().is_none();
-    let mut differ = Differ::new(policy, plain, everything);
+    let mut differ = Differ::new(policy, everything);
     differ.compare_root(Sub::whole(root(original)), Sub::whole(root(update)))
 }
 

@@ -1,6 +1,8 @@
 //! How the diff walks a document: a node (a JSON value plus what resolves
 //! its references), the view of it being compared, and `$ref` following.
 
+use std::rc::Rc;
+
 use referencing::{Resolver, ResourceRef};
 use serde_json::{Map, Value};
 
@@ -19,8 +21,9 @@ pub(crate) struct Node<'r> {
     pub value: &'r Value,
     pub draft: JsonDraft,
     /// Resolves `$ref`s at this node's base URI; `None` when neither the
-    /// document nor its references use `$ref` at all.
-    pub resolver: Option<Resolver<'r>>,
+    /// document nor its references use `$ref` at all. Shared (`Rc`) because
+    /// nodes are cloned at every step of the walk and most share a base.
+    pub resolver: Option<Rc<Resolver<'r>>>,
     /// The root of the document this node is in, when that document has no
     /// embedded `$id`: then `#/…` references are plain JSON pointers into it
     /// and the base URI never changes, which spares the registry lookups.
@@ -37,7 +40,7 @@ impl<'r> Node<'r> {
         Node {
             value,
             draft,
-            resolver,
+            resolver: resolver.map(Rc::new),
             local,
         }
     }
@@ -45,10 +48,12 @@ impl<'r> Node<'r> {
     /// A subschema of this node: it inherits the base URI unless it has its own `$id`.
     pub fn child(&self, value: &'r Value) -> Node<'r> {
         let resolver = match (&self.resolver, self.local) {
-            (Some(r), None) => Some(
-                r.in_subresource(ResourceRef::new(value, self.draft.engine()))
-                    .unwrap_or_else(|_| r.clone()),
-            ),
+            (Some(r), None) if ResourceRef::new(value, self.draft.engine()).id().is_some() => {
+                match r.in_subresource(ResourceRef::new(value, self.draft.engine())) {
+                    Ok(inner) => Some(Rc::new(inner)),
+                    Err(_) => Some(Rc::clone(r)),
+                }
+            }
             (r, _) => r.clone(),
         };
         Node {
@@ -73,7 +78,7 @@ impl<'r> Node<'r> {
             && (fragment.is_empty() || (fragment.starts_with('/') && !fragment.contains('%')))
         {
             return Some(Node {
-                value: root.pointer(fragment)?,
+                value: pointer(root, fragment)?,
                 ..self.clone()
             });
         }
@@ -82,7 +87,7 @@ impl<'r> Node<'r> {
         Some(Node {
             value,
             draft: JsonDraft::from_engine(draft),
-            resolver: Some(resolver),
+            resolver: Some(Rc::new(resolver)),
             local: None,
         })
     }
@@ -115,6 +120,27 @@ impl<'r> Node<'r> {
     pub fn id(&self) -> usize {
         std::ptr::from_ref(self.value) as usize
     }
+}
+
+/// Follows a JSON pointer, without allocating unless a segment is escaped.
+fn pointer<'r>(root: &'r Value, pointer: &str) -> Option<&'r Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let mut at = root;
+    for segment in pointer.strip_prefix('/')?.split('/') {
+        let segment: std::borrow::Cow<'_, str> = if segment.contains('~') {
+            segment.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            segment.into()
+        };
+        at = match at {
+            Value::Object(map) => map.get(segment.as_ref())?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 /// Keywords that never constrain a value.
@@ -173,7 +199,8 @@ impl<'r> Sub<'r> {
     /// Follows `$ref`s of a whole node (drafts 4–7, or a bare 2019+ `$ref`).
     /// Returns the target and whether a reference was followed.
     pub fn dereferenced(self) -> (Sub<'r>, bool) {
-        if self.facet != Facet::Whole {
+        // Without a resolver the document has no reference at all.
+        if self.facet != Facet::Whole || self.node.resolver.is_none() {
             return (self, false);
         }
         let mut node = self.node;

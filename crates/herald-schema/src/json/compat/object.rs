@@ -97,7 +97,7 @@ pub(crate) fn compare<'r>(
     diffs: &mut Vec<Diff>,
 ) {
     let (om, um) = (Model::new(o, ok), Model::new(u, uk));
-    compare_required(&om, &um, diffs);
+    compare_required(differ, &om, &um, diffs);
     compare_properties(differ, &om, &um, diffs);
     compare_dependencies(differ, (o, ok), (u, uk), diffs);
     compare_extra(
@@ -153,28 +153,35 @@ pub(crate) fn compare<'r>(
 }
 
 /// Properties declared on both sides that became (or stopped being) required.
-fn compare_required(om: &Model<'_>, um: &Model<'_>, diffs: &mut Vec<Diff>) {
-    let Some(props) = om.properties else { return };
-    for key in props.keys() {
-        let Some(update_prop) = um.property(key) else {
+/// Only names in one `required` list but not the other can differ, so the
+/// walk is over those short lists, not over every property.
+fn compare_required(differ: &Differ, om: &Model<'_>, um: &Model<'_>, diffs: &mut Vec<Diff>) {
+    let both_declare = |key: &str| {
+        om.properties.is_some_and(|p| p.contains_key(key))
+            && um.properties.is_some_and(|p| p.contains_key(key))
+    };
+    let at = |m: &Model<'_>, key: &str| match m.required_index(key) {
+        Some(i) => format!("/required/{i}"),
+        None => prop_path(key),
+    };
+    for key in om.required.iter().copied() {
+        if um.required_index(key).is_none() && both_declare(key) {
+            differ.record(diffs, JsonDifference::RequiredAttributeRemoved, |k| {
+                Diff::at(k, at(om, key), at(um, key)).with_detail(key.to_owned())
+            });
+        }
+    }
+    for key in um.required.iter().copied() {
+        if om.required_index(key).is_some() || !both_declare(key) {
             continue;
+        }
+        let kind = match um.property(key) {
+            Some(p) if has_default(&p) => JsonDifference::RequiredAttributeWithDefaultAdded,
+            _ => JsonDifference::RequiredAttributeAdded,
         };
-        let at = |m: &Model<'_>| match m.required_index(key) {
-            Some(i) => format!("/required/{i}"),
-            None => prop_path(key),
-        };
-        let kind = match (
-            om.required_index(key).is_some(),
-            um.required_index(key).is_some(),
-        ) {
-            (true, false) => JsonDifference::RequiredAttributeRemoved,
-            (false, true) if has_default(&update_prop) => {
-                JsonDifference::RequiredAttributeWithDefaultAdded
-            }
-            (false, true) => JsonDifference::RequiredAttributeAdded,
-            _ => continue,
-        };
-        diffs.push(Diff::at(kind, at(om), at(um)).with_detail(key.clone()));
+        differ.record(diffs, kind, |k| {
+            Diff::at(k, at(om, key), at(um, key)).with_detail(key.to_owned())
+        });
     }
 }
 
@@ -199,13 +206,12 @@ fn compare_properties<'r>(
                     diffs.extend(nest(d, &path, &path));
                 }
             }
-            None => property_removed(differ, key, &prop_path(key), original, um, diffs),
+            None => property_removed(differ, key, original, um, diffs),
         }
     }
     for (key, uv) in up {
         if !op.contains_key(key) {
-            let path = prop_path(key);
-            property_added(differ, key, &path, om, um.node.child(uv), um, diffs);
+            property_added(differ, key, om, um.node.child(uv), um, diffs);
         }
     }
 }
@@ -215,40 +221,35 @@ fn compare_properties<'r>(
 fn property_removed<'r>(
     differ: &mut Differ,
     key: &str,
-    path: &str,
     original: Node<'r>,
     um: &Model<'r>,
     diffs: &mut Vec<Diff>,
 ) {
-    let named = |d: Diff| d.with_detail(key.to_owned());
-    if um.is_open() {
-        diffs.push(named(Diff::both(
-            JsonDifference::PropertyRemovedFromOpenContentModel,
-            path,
-        )));
+    let kind = if um.is_open() {
+        JsonDifference::PropertyRemovedFromOpenContentModel
     } else if let Some((schema, at)) = um.covering(differ, key) {
         let d = differ.compare(Sub::whole(original), Sub::whole(schema));
+        let path = prop_path(key);
         covered(
             differ,
             d,
-            path,
-            &at,
-            JsonDifference::PropertyRemovedIsCoveredByPartiallyOpenContentModel,
-            JsonDifference::PropertyRemovedNotCoveredByPartiallyOpenContentModel,
+            (&path, &at),
+            [
+                JsonDifference::PropertyRemovedIsCoveredByPartiallyOpenContentModel,
+                JsonDifference::PropertyRemovedNotCoveredByPartiallyOpenContentModel,
+            ],
             key,
             diffs,
         );
+        return;
     } else if original.value == &Value::Bool(false) {
-        diffs.push(named(Diff::both(
-            JsonDifference::PropertyWithFalseRemovedFromClosedContentModel,
-            path,
-        )));
+        JsonDifference::PropertyWithFalseRemovedFromClosedContentModel
     } else {
-        diffs.push(named(Diff::both(
-            JsonDifference::PropertyRemovedFromClosedContentModel,
-            path,
-        )));
-    }
+        JsonDifference::PropertyRemovedFromClosedContentModel
+    };
+    differ.record(diffs, kind, |k| {
+        Diff::both(k, &prop_path(key)).with_detail(key.to_owned())
+    });
 }
 
 /// A property the update declares that the original did not: only the
@@ -256,17 +257,15 @@ fn property_removed<'r>(
 fn property_added<'r>(
     differ: &mut Differ,
     key: &str,
-    path: &str,
     om: &Model<'r>,
     update: Node<'r>,
     um: &Model<'r>,
     diffs: &mut Vec<Diff>,
 ) {
     let required = um.required_index(key).is_some();
-    let default = has_default(&update);
-    let named = |d: Diff| d.with_detail(key.to_owned());
-    if om.is_open() {
-        let kind = if required && default {
+    let default = required && has_default(&update);
+    let kind = if om.is_open() {
+        if required && default {
             JsonDifference::RequiredPropertyWithDefaultAddedToOpenContentModel
         } else if required {
             JsonDifference::RequiredPropertyAddedToOpenContentModel
@@ -274,43 +273,43 @@ fn property_added<'r>(
             JsonDifference::PropertyWithEmptySchemaAddedToOpenContentModel
         } else {
             JsonDifference::OptionalPropertyAddedToOpenContentModel
-        };
-        diffs.push(named(Diff::both(kind, path)));
-        return;
-    }
-    if let Some((schema, at)) = om.covering(differ, key) {
-        let d = differ.compare(Sub::whole(schema), Sub::whole(update));
-        covered(
-            differ,
-            d,
-            &at,
-            path,
-            JsonDifference::PropertyAddedIsCoveredByPartiallyOpenContentModel,
-            JsonDifference::PropertyAddedNotCoveredByPartiallyOpenContentModel,
-            key,
-            diffs,
-        );
-    }
-    let kind = match (required, default) {
-        (true, true) => JsonDifference::RequiredPropertyWithDefaultAddedToUnopenContentModel,
-        (true, false) => JsonDifference::RequiredPropertyAddedToUnopenContentModel,
-        (false, _) => JsonDifference::OptionalPropertyAddedToUnopenContentModel,
+        }
+    } else {
+        if let Some((schema, at)) = om.covering(differ, key) {
+            let d = differ.compare(Sub::whole(schema), Sub::whole(update));
+            let path = prop_path(key);
+            covered(
+                differ,
+                d,
+                (&at, &path),
+                [
+                    JsonDifference::PropertyAddedIsCoveredByPartiallyOpenContentModel,
+                    JsonDifference::PropertyAddedNotCoveredByPartiallyOpenContentModel,
+                ],
+                key,
+                diffs,
+            );
+        }
+        match (required, default) {
+            (true, true) => JsonDifference::RequiredPropertyWithDefaultAddedToUnopenContentModel,
+            (true, false) => JsonDifference::RequiredPropertyAddedToUnopenContentModel,
+            (false, _) => JsonDifference::OptionalPropertyAddedToUnopenContentModel,
+        }
     };
-    diffs.push(named(Diff::both(kind, path)));
+    differ.record(diffs, kind, |k| {
+        Diff::both(k, &prop_path(key)).with_detail(key.to_owned())
+    });
 }
 
 /// Records whether a property's schema is covered by a partially open model.
 /// The nested differences are kept only when they are compatible; otherwise
 /// they become the explanation of the NOT_COVERED difference (LENIENT, which
 /// allows NOT_COVERED, must not be overruled by them).
-#[allow(clippy::too_many_arguments)]
 fn covered(
     differ: &Differ,
     nested: Vec<Diff>,
-    original_path: &str,
-    update_path: &str,
-    is_covered: JsonDifference,
-    not_covered: JsonDifference,
+    (original_path, update_path): (&str, &str),
+    [is_covered, not_covered]: [JsonDifference; 2],
     key: &str,
     diffs: &mut Vec<Diff>,
 ) {
@@ -322,17 +321,19 @@ fn covered(
     };
     if differ.compatible(&nested) {
         diffs.extend(nest(nested, place, place));
-        diffs.push(Diff::at(is_covered, original_path, update_path).with_detail(key.to_owned()));
+        differ.record(diffs, is_covered, |k| {
+            Diff::at(k, original_path, update_path).with_detail(key.to_owned())
+        });
     } else {
-        let why: Vec<String> = nested
+        let why: Vec<&str> = nested
             .iter()
             .filter(|d| !differ.allows(d.kind))
-            .map(|d| d.kind.name().to_owned())
+            .map(|d| d.kind.name())
             .collect();
-        diffs.push(
-            Diff::at(not_covered, original_path, update_path)
-                .with_detail(format!("{key}: {}", why.join(", "))),
-        );
+        differ.record(diffs, not_covered, |k| {
+            Diff::at(k, original_path, update_path)
+                .with_detail(format!("{key}: {}", why.join(", ")))
+        });
     }
 }
 
