@@ -196,7 +196,7 @@ impl Differ {
                 Vec::new()
             } else {
                 vec![Diff::both(JsonDifference::TypeChanged, "").with_detail(format!(
-                    "the schemas nest more than {MAX_DEPTH} levels deep here, so they are only compared for equality"
+                    "the schemas nest more than {MAX_DEPTH} levels deep here and are only compared for equality"
                 ))]
             };
         }
@@ -244,7 +244,13 @@ impl Differ {
             {
                 return Vec::new();
             }
-            return vec![Diff::both(JsonDifference::TypeChanged, "")];
+            return vec![
+                Diff::both(JsonDifference::TypeChanged, "").with_detail(format!(
+                    "{} in the {{w}} schema, {} in the {{r}} schema",
+                    so.describe(),
+                    su.describe()
+                )),
+            ];
         }
         let mut diffs = Vec::new();
         if self.everything && o.facet == Facet::Whole && u.facet == Facet::Whole {

@@ -116,13 +116,11 @@ pub(crate) fn describe(diff: &Diff, sides: &Sides) -> String {
              additional-items schema."
                 .to_owned()
         }
-        D::TypeChanged => match &diff.detail {
-            Some(d) => format!("The type changed: {d}."),
-            None => "The type differs between the {w} and the {r} schema, so values valid under the {w} \
-                     schema are rejected by the {r} schema. Keep the type, or accept both (a type list \
-                     such as [\"string\", \"null\"], or anyOf)."
-                .to_owned(),
-        },
+        D::TypeChanged => format!(
+            "The type differs ({}), so values valid under the {{w}} schema are rejected by the {{r}} schema. \
+             Keep the type, or accept both (a type list such as [\"string\", \"null\"], or anyOf).",
+            diff.detail.as_deref().unwrap_or("between the {w} and the {r} schema")
+        ),
         D::TypeNarrowed => "The {r} schema accepts only integers where the {w} schema accepted any number, so \
              values such as 1.5 are rejected. Accept \"number\" in both."
             .to_owned(),

@@ -88,6 +88,37 @@ pub(crate) enum Class {
 }
 
 impl Shape<'_> {
+    /// What the shape accepts, for a person.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Shape::Empty => "any value",
+            Shape::False => "no value",
+            Shape::Combined {
+                criterion: Criterion::Any,
+                ..
+            } => "a union (anyOf or a type list)",
+            Shape::Combined {
+                criterion: Criterion::One,
+                ..
+            } => "a union (oneOf)",
+            Shape::Combined {
+                criterion: Criterion::All,
+                ..
+            } => "a combination (allOf, or several kinds of keyword)",
+            Shape::Not(_) => "a \"not\" schema",
+            Shape::Const(_) => "a constant",
+            Shape::Enum(_) => "an enum",
+            Shape::Conditional => "an if/then/else schema",
+            Shape::Object => "an object",
+            Shape::Array => "an array",
+            Shape::String => "a string",
+            Shape::Number { integer: false } => "a number",
+            Shape::Number { integer: true } => "an integer",
+            Shape::Boolean => "a boolean",
+            Shape::Null => "null",
+        }
+    }
+
     pub fn class(&self) -> Class {
         match self {
             Shape::Empty => Class::Empty,
