@@ -10,7 +10,6 @@
 use serde_json::Value;
 
 use super::model::{Kind, Node, NodeId, Primitive};
-use super::parse::json_kind;
 
 /// Checks the default of a field of type `ty`.
 pub(crate) fn check_field_default(nodes: &[Node], ty: NodeId, value: &Value) -> Result<(), String> {
@@ -168,7 +167,7 @@ fn short(value: &Value) -> String {
     let s = value.to_string();
     if s.chars().count() > 60 {
         let cut: String = s.chars().take(57).collect();
-        format!("{cut}... ({})", json_kind(value))
+        format!("{cut}... ({})", value_kind(value))
     } else {
         s
     }
@@ -178,4 +177,15 @@ fn short(value: &Value) -> String {
 /// value may match any branch.
 pub(crate) fn fits(nodes: &[Node], ty: NodeId, value: &Value) -> bool {
     check_any_branch(nodes, ty, value).is_ok()
+}
+
+fn value_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }

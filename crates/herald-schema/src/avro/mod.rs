@@ -32,6 +32,7 @@ pub mod compat;
 mod defaults;
 mod error;
 mod finding;
+mod json_in;
 mod json_out;
 mod logical;
 mod model;
@@ -46,7 +47,6 @@ mod text;
 use std::sync::{Arc, OnceLock};
 
 use md5::{Digest, Md5};
-use serde_json::Value;
 use sha2::Sha256;
 
 pub use error::AvroError;
@@ -54,6 +54,7 @@ pub use finding::AvroFindingKind;
 
 use crate::Reference;
 use crate::reference::Dependency;
+use json_in::Json;
 use model::Tree;
 use parse::Builder;
 
@@ -98,7 +99,7 @@ impl AvroSchema {
                 pointer,
                 reason,
             };
-            let value: Value = serde_json::from_str(&dep.resolved.text)
+            let value: Json = serde_json::from_str(&dep.resolved.text)
                 .map_err(|e| reference_error(String::new(), format!("not valid JSON: {e}")))?;
             let root = builder
                 .add_document(value)
@@ -160,7 +161,7 @@ impl AvroSchema {
             let text = normalize::normalized_text(&tree.nodes, tree.root, &tree.dep_top_names);
             // The normalized text is built from a valid schema, so it parses;
             // should it ever not, the canonical text is the safe answer.
-            let reparsed = serde_json::from_str::<Value>(&text).ok().and_then(|value| {
+            let reparsed = serde_json::from_str::<Json>(&text).ok().and_then(|value| {
                 let mut builder = Builder::with_dependencies_of(tree);
                 let root = builder.add_document(value).ok()?;
                 Some(canonical::java_string(
@@ -236,7 +237,7 @@ impl AvroSchema {
     }
 }
 
-fn parse_json(text: &str) -> Result<Value, AvroError> {
+fn parse_json(text: &str) -> Result<Json, AvroError> {
     serde_json::from_str(text).map_err(|e| {
         let full = e.to_string();
         let reason = match full.rfind(" at line ") {

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::json_in::Json;
+
 use super::defaults;
 use super::model::{Field, Kind, Name, NodeId, Order, Primitive};
 use super::names::{check_namespace, full_name, identifier_problem, is_identifier};
@@ -22,21 +24,21 @@ impl Builder {
     /// Reads `name` and `namespace` into a full name.
     fn parse_name(&mut self, obj: &Object, space: Option<&str>) -> Result<Name, Located> {
         let written = match obj.get("name") {
-            Some(Value::String(s)) => s.as_str(),
-            None | Some(Value::Null) => return Err(self.at("a named type needs a \"name\"")),
+            Some(Json::String(s)) => s.as_str(),
+            None | Some(Json::Null) => return Err(self.at("a named type needs a \"name\"")),
             Some(other) => {
                 let reason = format!("\"name\" must be a string, found {}", json_kind(other));
                 return Err(self.at_key("name", reason));
             }
         };
         let namespace_attr = match obj.get("namespace") {
-            Some(Value::String(s)) => {
+            Some(Json::String(s)) => {
                 if let Err(reason) = check_namespace(s) {
                     return Err(self.at_key("namespace", reason));
                 }
                 Some(s.as_str())
             }
-            None | Some(Value::Null) => None,
+            None | Some(Json::Null) => None,
             Some(other) => {
                 let reason = format!("\"namespace\" must be a string, found {}", json_kind(other));
                 return Err(self.at_key("namespace", reason));
@@ -58,8 +60,8 @@ impl Builder {
 
     fn parse_doc(&mut self, obj: &mut Object) -> Result<Option<String>, Located> {
         match obj.take("doc") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s)),
             Some(other) => {
                 let reason = format!("\"doc\" must be a string, found {}", json_kind(&other));
                 Err(self.at_key("doc", reason))
@@ -83,11 +85,11 @@ impl Builder {
     fn string_list(&mut self, obj: &mut Object, key: &'static str) -> Result<Vec<String>, Located> {
         match obj.take(key) {
             None => Ok(Vec::new()),
-            Some(Value::Array(items)) => {
+            Some(Json::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     match item {
-                        Value::String(s) => out.push(s),
+                        Json::String(s) => out.push(s),
                         other => {
                             let reason = format!("expected a string, found {}", json_kind(&other));
                             return Err(self.at_index(key, i, reason));
@@ -116,7 +118,7 @@ impl Builder {
         let doc = self.parse_doc(&mut obj)?;
         let aliases = self.parse_type_aliases(&mut obj, &name)?;
         let field_values = match obj.take("fields") {
-            Some(Value::Array(fields)) => fields,
+            Some(Json::Array(fields)) => fields,
             Some(other) => {
                 let reason = format!("\"fields\" must be an array, found {}", json_kind(&other));
                 return Err(self.at_key("fields", reason));
@@ -190,8 +192,8 @@ impl Builder {
         Ok(id)
     }
 
-    fn parse_field(&mut self, value: Value, space: Option<&str>) -> Result<Field, Located> {
-        let Value::Object(map) = value else {
+    fn parse_field(&mut self, value: Json, space: Option<&str>) -> Result<Field, Located> {
+        let Json::Object(map) = value else {
             return Err(self.at(format!(
                 "a field must be an object, found {}",
                 json_kind(&value)
@@ -199,11 +201,11 @@ impl Builder {
         };
         let mut obj = Object::split(map, &FIELD_RESERVED);
         let name = match obj.take("name") {
-            Some(Value::String(s)) if is_identifier(&s) => s,
-            Some(Value::String(s)) => {
+            Some(Json::String(s)) if is_identifier(&s) => s,
+            Some(Json::String(s)) => {
                 return Err(self.at_key("name", identifier_problem("field name", &s)));
             }
-            None | Some(Value::Null) => return Err(self.at("a field needs a \"name\"")),
+            None | Some(Json::Null) => return Err(self.at("a field needs a \"name\"")),
             Some(other) => {
                 let reason = format!(
                     "a field's \"name\" must be a string, found {}",
@@ -221,7 +223,7 @@ impl Builder {
         self.path.pop();
         let order = match obj.take("order") {
             None => Order::Ascending,
-            Some(Value::String(s)) => match s.to_ascii_uppercase().as_str() {
+            Some(Json::String(s)) => match s.to_ascii_uppercase().as_str() {
                 "ASCENDING" => Order::Ascending,
                 "DESCENDING" => Order::Descending,
                 "IGNORE" => Order::Ignore,
@@ -243,7 +245,7 @@ impl Builder {
                 aliases.push(alias);
             }
         }
-        let mut default = obj.take("default");
+        let mut default = obj.take("default").map(Json::into_value);
         // Java turns a string default of a float or double field into a number.
         if let (Some(Value::String(text)), Kind::Primitive(Primitive::Float | Primitive::Double)) =
             (&default, &self.nodes[ty].kind)
@@ -277,7 +279,7 @@ impl Builder {
         let name = self.parse_name(&obj, space)?;
         let doc = self.parse_doc(&mut obj)?;
         let aliases = self.parse_type_aliases(&mut obj, &name)?;
-        if !matches!(obj.get("symbols"), Some(Value::Array(_))) {
+        if !matches!(obj.get("symbols"), Some(Json::Array(_))) {
             return Err(self.at("an enum needs \"symbols\", an array of names"));
         }
         let symbols = self.string_list(&mut obj, "symbols")?;
@@ -294,9 +296,9 @@ impl Builder {
             }
         }
         let default = match obj.take("default") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if symbols.contains(&s) => Some(s),
-            Some(Value::String(s)) => {
+            None | Some(Json::Null) => None,
+            Some(Json::String(s)) if symbols.contains(&s) => Some(s),
+            Some(Json::String(s)) => {
                 let reason =
                     format!("the enum default {s:?} is not one of its symbols {symbols:?}");
                 return Err(self.at_key("default", reason));
@@ -332,7 +334,7 @@ impl Builder {
         let doc = self.parse_doc(&mut obj)?;
         let aliases = self.parse_type_aliases(&mut obj, &name)?;
         let size = match obj.take("size") {
-            Some(Value::Number(n)) => match n.as_u64() {
+            Some(Json::Number(n)) => match n.as_u64() {
                 Some(s) if s <= MAX_FIXED_SIZE => s as u32,
                 _ => {
                     let reason = format!(

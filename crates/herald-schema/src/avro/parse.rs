@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use super::json_in::Json;
 
 use super::logical::logical_of;
 use super::model::{Kind, Node, NodeId, Primitive, Props, Tree};
@@ -75,29 +75,29 @@ pub(crate) const FIELD_RESERVED: [&str; 6] = ["default", "doc", "name", "order",
 /// A JSON object split into the attributes Avro defines for it and its
 /// custom properties, which keep their order (Java writes them back in it).
 pub(crate) struct Object {
-    known: Vec<(String, Value)>,
+    known: Vec<(String, Json)>,
     pub props: Props,
 }
 
 impl Object {
-    pub(crate) fn split(map: Map<String, Value>, reserved: &[&str]) -> Object {
+    pub(crate) fn split(entries: Vec<(String, Json)>, reserved: &[&str]) -> Object {
         let mut known = Vec::with_capacity(4);
         let mut props = Vec::new();
-        for (k, v) in map {
+        for (k, v) in entries {
             if reserved.contains(&k.as_str()) {
                 known.push((k, v));
             } else {
-                props.push((k, v));
+                props.push((k, v.into_value()));
             }
         }
         Object { known, props }
     }
 
-    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
         self.known.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    pub(crate) fn take(&mut self, key: &str) -> Option<Value> {
+    pub(crate) fn take(&mut self, key: &str) -> Option<Json> {
         let i = self.known.iter().position(|(k, _)| k == key)?;
         Some(self.known.swap_remove(i).1)
     }
@@ -147,7 +147,7 @@ impl Builder {
 
     /// Parses one document, resolves its names and checks what needs them.
     /// Returns the id of its root node.
-    pub(crate) fn add_document(&mut self, value: Value) -> Result<NodeId, Located> {
+    pub(crate) fn add_document(&mut self, value: Json) -> Result<NodeId, Located> {
         self.doc_start = self.nodes.len();
         self.refs.clear();
         self.defaults.clear();
@@ -193,11 +193,11 @@ impl Builder {
         self.nodes.len() - 1
     }
 
-    pub(crate) fn parse(&mut self, value: Value, space: Option<&str>) -> Result<NodeId, Located> {
+    pub(crate) fn parse(&mut self, value: Json, space: Option<&str>) -> Result<NodeId, Located> {
         match value {
-            Value::String(s) => Ok(self.parse_type_name(&s, space)),
-            Value::Array(branches) => self.parse_union(branches, space),
-            Value::Object(map) => self.parse_object(map, space),
+            Json::String(s) => Ok(self.parse_type_name(&s, space)),
+            Json::Array(branches) => self.parse_union(branches, space),
+            Json::Object(entries) => self.parse_object(entries, space),
             other => Err(self.at(format!(
                 "expected a type: a type name such as \"string\", a schema object or a union array, found {}",
                 json_kind(&other)
@@ -225,11 +225,7 @@ impl Builder {
     /// union, and each type (each array, map or full name) at most once. A
     /// named branch used by name is keyed by the full name it is looked up
     /// under, which is the name it resolves to.
-    fn parse_union(
-        &mut self,
-        branches: Vec<Value>,
-        space: Option<&str>,
-    ) -> Result<NodeId, Located> {
+    fn parse_union(&mut self, branches: Vec<Json>, space: Option<&str>) -> Result<NodeId, Located> {
         let mut ids: Vec<NodeId> = Vec::with_capacity(branches.len());
         for (i, branch) in branches.into_iter().enumerate() {
             self.path.push(Seg::Index(i));
@@ -259,12 +255,12 @@ impl Builder {
 
     fn parse_object(
         &mut self,
-        map: Map<String, Value>,
+        map: Vec<(String, Json)>,
         space: Option<&str>,
     ) -> Result<NodeId, Located> {
-        let ty = match map.get("type") {
-            Some(Value::String(t)) => t.clone(),
-            Some(Value::Null) | None => {
+        let ty = match map.iter().find(|(k, _)| k == "type").map(|(_, v)| v) {
+            Some(Json::String(t)) => t.clone(),
+            Some(Json::Null) | None => {
                 return Err(self.at("a schema object needs a \"type\""));
             }
             Some(other) => {
@@ -319,13 +315,13 @@ impl Builder {
 }
 
 /// What kind of JSON value this is, for messages.
-pub(crate) fn json_kind(v: &Value) -> &'static str {
+pub(crate) fn json_kind(v: &Json) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
     }
 }
