@@ -7,6 +7,36 @@
 //! `$schema`, and a document without one (or with one Herald does not know)
 //! is read as draft 7, as Confluent does. Nothing is fetched: a `$ref` to
 //! another document must name one of the schema's `references`.
+//!
+//! ```
+//! use herald_schema::{check, CheckOptions, CompatibilityLevel, JsonCompatibilityPolicy,
+//!     NoReferences, Previous, Schema, SchemaType};
+//!
+//! let v1 = Schema::parse(SchemaType::Json,
+//!     r#"{"type":"object","properties":{"id":{"type":"string"}}}"#, &[], &NoReferences)?;
+//! let v2 = Schema::parse(SchemaType::Json,
+//!     r#"{"type":"object","properties":{"id":{"type":"string"},"qty":{"type":"integer"}}}"#,
+//!     &[], &NoReferences)?;
+//! assert_eq!(v2.canonical(), r#"{"type":"object","properties":{"id":{"type":"string"},"qty":{"type":"integer"}}}"#);
+//!
+//! // v1's content model is open: old documents may already hold a "qty" of any
+//! // type, so declaring it breaks BACKWARD under the default STRICT policy...
+//! let previous = [Previous { version: 1, schema: &v1 }];
+//! let findings = check(CompatibilityLevel::Backward, &v2, &previous, &CheckOptions::default());
+//! assert_eq!(findings[0].kind.name(), "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL");
+//! assert_eq!(findings[0].new_path, "/properties/qty");
+//!
+//! // ...and is accepted under LENIENT, which assumes no undeclared keys.
+//! let lenient = CheckOptions::with_json_policy(JsonCompatibilityPolicy::Lenient);
+//! assert!(check(CompatibilityLevel::Backward, &v2, &previous, &lenient).is_empty());
+//! # Ok::<(), herald_schema::SchemaError>(())
+//! ```
+//!
+//! Non-goals: fetching remote `$ref`s, Protobuf, and comparing keywords
+//! Confluent's diff ignores (`if`/`then`/`else` beyond their presence,
+//! `propertyNames`, `format`). Invariants: parsing never panics; a parsed
+//! schema's canonical text parses back to it; every schema is compatible
+//! with itself at every level and policy.
 
 pub mod compat;
 mod difference;
