@@ -92,6 +92,11 @@ pub struct TopicConfig {
     pub flush: FlushPolicy,
     /// herald's `storage`: `disk` (default) or `memory`; fixed at creation.
     pub storage: StorageKind,
+    /// herald's `herald.queue`: `true` makes the topic a queue (RabbitMQ
+    /// semantics): the broker moves the log start offset past records every
+    /// interested group has consumed, so consumed segments are deleted.
+    /// The log itself only stores the flag (default `false`).
+    pub queue: bool,
 }
 
 impl Default for TopicConfig {
@@ -112,12 +117,13 @@ impl Default for TopicConfig {
             message_timestamp_type: TimestampType::CreateTime,
             flush: FlushPolicy::Always,
             storage: StorageKind::Disk,
+            queue: false,
         }
     }
 }
 
 /// Every key [`TopicConfig`] understands, in the order `to_pairs` reports them.
-pub const CONFIG_KEYS: [&str; 12] = [
+pub const CONFIG_KEYS: [&str; 13] = [
     "cleanup.policy",
     "retention.ms",
     "retention.bytes",
@@ -130,6 +136,7 @@ pub const CONFIG_KEYS: [&str; 12] = [
     "message.timestamp.type",
     "flush",
     "storage",
+    "herald.queue",
 ];
 
 fn invalid(key: &str, value: &str, reason: &'static str) -> ConfigError {
@@ -273,6 +280,13 @@ impl TopicConfig {
                     _ => return Err(invalid(key, value, "expected `disk` or `memory`")),
                 }
             }
+            "herald.queue" => {
+                self.queue = match v {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(invalid(key, value, "expected `true` or `false`")),
+                }
+            }
             _ => {
                 return Err(ConfigError::UnknownKey {
                     key: key.to_owned(),
@@ -319,6 +333,7 @@ impl TopicConfig {
                     StorageKind::Memory => "memory".to_owned(),
                 },
             ),
+            ("herald.queue", self.queue.to_string()),
         ]
     }
 }
@@ -345,8 +360,14 @@ mod tests {
             ("flush", "interval:250"),
             ("storage", "memory"),
             ("message.timestamp.type", "LogAppendTime"),
+            ("herald.queue", "true"),
         ])
         .unwrap();
+        assert!(c.queue);
+        assert!(
+            !TopicConfig::default().queue,
+            "topics are not queues by default"
+        );
         assert_eq!(c.flush, FlushPolicy::Interval(Duration::from_millis(250)));
         assert_eq!(c.retention_ms, None);
         assert_eq!(c.retention_bytes, Some(1000));
@@ -370,6 +391,7 @@ mod tests {
             ("retention.ms", "-2"),
             ("cleanup.policy", "shred"),
             ("storage", "tape"),
+            ("herald.queue", "yes"),
         ] {
             let err = TopicConfig::from_pairs([(k, v)]).unwrap_err();
             assert!(

@@ -111,6 +111,11 @@ fn topic_key(key: &str) -> (i8, Option<&'static str>, &'static str) {
             Some("log.storage"),
             "herald: `disk` or `memory` (data lost on restart); fixed when the topic is created.",
         ),
+        "herald.queue" => (
+            kind::BOOLEAN,
+            Some("log.queue"),
+            "herald: `true` makes the topic a queue: records every interested group consumed are deleted.",
+        ),
         _ => (kind::STRING, None, ""),
     }
 }
