@@ -25,7 +25,7 @@ pub(crate) fn java_string(nodes: &[Node], root: NodeId, known: &[String]) -> Str
     let mut w = Writer {
         nodes,
         known: known.iter().map(String::as_str).collect(),
-        out: String::with_capacity(256),
+        out: String::with_capacity(nodes.len() * 32),
         for_apache_avro: false,
     };
     w.write(root, None);

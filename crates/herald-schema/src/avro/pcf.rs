@@ -15,7 +15,7 @@ use super::model::{Kind, Node, NodeId};
 
 /// The Parsing Canonical Form of the schema rooted at `root`.
 pub(crate) fn parsing_canonical_form(nodes: &[Node], root: NodeId) -> String {
-    let mut out = String::with_capacity(128);
+    let mut out = String::with_capacity(nodes.len() * 24);
     let mut seen = HashSet::new();
     write(nodes, root, &mut seen, &mut out);
     out
