@@ -8,6 +8,7 @@ use herald_log::Log;
 use crate::BrokerConfig;
 use crate::groups::GroupCoordinator;
 use crate::producers::Producers;
+use crate::share::ShareCoordinator;
 
 /// One broker: its configuration, its log, and the state its request
 /// handlers share.
@@ -18,6 +19,7 @@ pub struct Broker {
     advertised: (String, u16),
     log: Arc<Log>,
     groups: GroupCoordinator,
+    share: ShareCoordinator,
     producers: Producers,
 }
 
@@ -26,12 +28,20 @@ impl Broker {
     pub fn new(config: BrokerConfig, log: Arc<Log>, bound: SocketAddr) -> Self {
         let advertised = config.advertised_or(bound);
         let groups = GroupCoordinator::new(log.clone(), config.groups.clone());
+        let share = ShareCoordinator::new(
+            log.clone(),
+            config.share.clone(),
+            groups.clone(),
+            config.auto_create_topics,
+            config.default_partitions,
+        );
         let producers = Producers::new(log.dir());
         Broker {
             config,
             advertised,
             log,
             groups,
+            share,
             producers,
         }
     }
@@ -59,5 +69,10 @@ impl Broker {
     /// The consumer-group coordinator.
     pub(crate) fn groups(&self) -> &GroupCoordinator {
         &self.groups
+    }
+
+    /// The share-group coordinator (queues).
+    pub(crate) fn share(&self) -> &ShareCoordinator {
+        &self.share
     }
 }

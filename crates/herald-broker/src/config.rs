@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::GroupConfig;
+use crate::{GroupConfig, ShareConfig};
 
 /// Settings of one broker. The defaults are Kafka's where Kafka has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,9 @@ pub struct BrokerConfig {
     /// Consumer-group coordinator settings (session bounds, rebalance
     /// delay, KIP-848 heartbeat interval, offset retention).
     pub groups: GroupConfig,
+    /// Share-group settings (lock duration, delivery limit, in-flight
+    /// records, sessions; Kafka's `group.share.*`).
+    pub share: ShareConfig,
 }
 
 impl Default for BrokerConfig {
@@ -42,6 +45,7 @@ impl Default for BrokerConfig {
             auto_create_topics: true,
             default_partitions: 1,
             groups: GroupConfig::default(),
+            share: ShareConfig::default(),
         }
     }
 }

@@ -39,8 +39,10 @@ mod groups;
 mod handlers;
 mod producers;
 mod server;
+mod share;
 
 pub use broker::Broker;
 pub use config::BrokerConfig;
 pub use groups::GroupConfig;
 pub use server::run;
+pub use share::ShareConfig;

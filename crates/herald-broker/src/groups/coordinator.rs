@@ -109,8 +109,9 @@ pub(crate) async fn settle<T>(reply: Reply<Result<T, GroupError>>) -> Result<T, 
     }
 }
 
-/// The group coordinator of this broker (a single node coordinates every group).
-#[derive(Debug)]
+/// The group coordinator of this broker (a single node coordinates every
+/// group). Clones share one coordinator.
+#[derive(Debug, Clone)]
 pub(crate) struct GroupCoordinator {
     shared: Arc<Shared>,
 }
@@ -155,6 +156,28 @@ impl GroupCoordinator {
     /// is reported (COORDINATOR_NOT_AVAILABLE) and retried by the next request.
     pub(crate) async fn loaded(&self) -> Result<&Arc<Loaded>, GroupError> {
         self.shared.loaded().await
+    }
+
+    /// The lowest committed offset of a partition over the groups with
+    /// interest in it (see `Groups::consumed_up_to`); `Ok(None)` if no
+    /// group cares, `Err` if the coordinator cannot load.
+    pub(crate) async fn consumed_up_to(
+        &self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Option<i64>, GroupError> {
+        let loaded = self.loaded().await?;
+        Ok(loaded.read(|g| g.consumed_up_to(topic, partition)))
+    }
+
+    /// The type of the consumer group `group_id` (`classic`, `consumer`),
+    /// if one exists; `Err` if the coordinator cannot load.
+    pub(crate) async fn group_type(
+        &self,
+        group_id: &str,
+    ) -> Result<Option<&'static str>, GroupError> {
+        let loaded = self.loaded().await?;
+        Ok(loaded.read(|g| g.group_type(group_id)))
     }
 
     #[cfg(test)]

@@ -1,5 +1,6 @@
 //! IncrementalAlterConfigs (key 44): SET, DELETE, APPEND and SUBTRACT on
-//! individual topic configuration keys.
+//! individual topic configuration keys, and on share-group configuration
+//! keys (the GROUP resource).
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,26 @@ pub(super) async fn handle(
                 Err(e) => Err(e),
             },
             resource::BROKER => Err(broker_refusal()),
+            crate::share::handlers::group_configs::GROUP_RESOURCE => {
+                let ops: Vec<crate::share::handlers::group_configs::Op> = r
+                    .configs
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.config_operation,
+                            c.name.to_string(),
+                            c.value.as_ref().map(|v| v.to_string()),
+                        )
+                    })
+                    .collect();
+                crate::share::handlers::group_configs::alter(
+                    broker.share(),
+                    r.resource_name.as_str(),
+                    &ops,
+                    req.validate_only,
+                )
+                .await
+            }
             other => Err((
                 ResponseError::InvalidRequest,
                 format!("resource type {other} is not supported"),

@@ -3,7 +3,7 @@
 
 mod alter_configs;
 mod api_versions;
-mod configs;
+pub(crate) mod configs;
 mod create_partitions;
 mod create_topics;
 mod delete_records;
@@ -102,6 +102,7 @@ pub(crate) fn served() -> Vec<Served> {
         ),
     ];
     all.extend(crate::groups::served());
+    all.extend(crate::share::served());
     all.sort_by_key(|s| s.key as i16);
     all
 }
@@ -137,6 +138,10 @@ pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
         Ok(response) => return response,
         Err(body) => body,
     };
+    let body = match crate::share::dispatch(broker, &request.header, body).await {
+        Ok(response) => return response,
+        Err(body) => body,
+    };
     let what = format!("{api_key:?} v{version}");
     if !is_served(api_key, version) {
         return unsupported::respond(&body, what);
@@ -169,7 +174,7 @@ pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
             respond(delete_records::handle(broker, req, version).await)
         }
         RequestKind::DescribeConfigs(req) => {
-            respond(describe_configs::handle(broker, &req, version))
+            respond(describe_configs::handle(broker, &req, version).await)
         }
         RequestKind::AlterConfigs(req) => {
             respond(alter_configs::handle(broker, req, version).await)

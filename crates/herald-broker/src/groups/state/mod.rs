@@ -6,6 +6,7 @@
 pub(crate) mod assignor;
 pub(crate) mod classic;
 pub(crate) mod consumer;
+pub(crate) mod interest;
 pub(crate) mod offsets;
 pub(crate) mod reconcile;
 pub(crate) mod registry;
