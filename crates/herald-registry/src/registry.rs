@@ -70,12 +70,6 @@ impl Registry {
         if self.store.set(store).is_err() {
             return Ok(());
         }
-        match herald_client::transport::cluster_id(&self.config.kafka).await {
-            Ok(id) => {
-                let _ = self.cluster_id.set(id);
-            }
-            Err(e) => tracing::warn!(error = %e, "could not read the Kafka cluster id"),
-        }
         self.ready.store(true, Ordering::Release);
         tracing::info!(
             records = replayed.records,
@@ -84,6 +78,13 @@ impl Registry {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "schema registry ready"
         );
+        // Only `/v1/metadata/id` needs this; it does not hold up readiness.
+        match herald_client::transport::cluster_id(&self.config.kafka).await {
+            Ok(id) => {
+                let _ = self.cluster_id.set(id);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the Kafka cluster id"),
+        }
         Ok(())
     }
 

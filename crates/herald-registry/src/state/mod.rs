@@ -9,6 +9,8 @@
 //! (no panics, no dangling ids).
 
 mod apply;
+mod compat;
+mod delete;
 mod query;
 mod resolver;
 mod write;
@@ -26,9 +28,10 @@ use uuid::Uuid;
 
 use crate::record::{ConfigValue, Mode};
 
+pub use compat::CompatibilityVerdict;
 pub use query::{SchemaRef, SubjectFilter, VersionSpec};
 pub use resolver::StateResolver;
-pub use write::{Candidate, CompatibilityVerdict, DeleteOutcome, RegisterOptions, RegisterOutcome};
+pub use write::{Candidate, DeleteOutcome, RegisterOptions, RegisterOutcome};
 
 /// The identity of a schema's content within a context: two registrations
 /// with equal keys get the same id.

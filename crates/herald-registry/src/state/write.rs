@@ -6,17 +6,14 @@
 
 use std::sync::Arc;
 
-use herald_schema::{
-    CheckOptions, Finding, Previous, Reference, Schema, SchemaType, Severity, check, is_compatible,
-};
+use herald_schema::{Reference, Schema, SchemaType};
 use serde_json::Value as Json;
 
 use crate::RegistryError;
-use crate::record::{
-    ConfigValue, DeleteSubjectValue, Key, Mode, ModeValue, Record, SchemaValue, Value,
-};
+use crate::record::{ConfigValue, Key, Mode, ModeValue, Record, SchemaValue, Value};
 use crate::subject::{self, QualifiedSubject};
 
+use super::compat::Against;
 use super::{ContentKey, SchemaRef, State, StateResolver, VersionSpec};
 
 /// A schema as a client sent it for registration, lookup or a check.
@@ -79,25 +76,6 @@ pub(crate) struct Prepared {
     pub content: ContentKey,
     pub metadata: Option<Json>,
     pub rule_set: Option<Json>,
-}
-
-/// The verdict of a compatibility check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompatibilityVerdict {
-    /// Whether the schema may be registered.
-    pub compatible: bool,
-    /// Confluent-style messages: one per breaking finding, then the version
-    /// and text compared with, then the level.
-    pub messages: Vec<String>,
-}
-
-/// Which versions a check compares with.
-#[derive(Debug, Clone)]
-pub(crate) enum Against {
-    /// The live versions the subject's level names.
-    Level,
-    /// One version.
-    Version(SchemaRef),
 }
 
 impl State {
@@ -338,204 +316,6 @@ impl State {
         })
     }
 
-    /// Checks a candidate against a subject (`POST /compatibility/...`).
-    /// `version` `None` compares with what the subject's level names; a
-    /// version compares with that one only. A subject without versions is
-    /// compatible with anything when asked about `latest` or all versions.
-    pub fn check_compatibility(
-        &self,
-        subject: &str,
-        version: Option<VersionSpec>,
-        c: &Candidate,
-        normalize: bool,
-    ) -> Result<CompatibilityVerdict, RegistryError> {
-        let q = subject::validate(subject)?;
-        let qs = q.qualified();
-        let against = match version {
-            None => Against::Level,
-            Some(spec) => match self.version(&qs, spec, false) {
-                Ok(found) => Against::Version(found),
-                Err(RegistryError::SubjectNotFound { .. }) if spec == VersionSpec::Latest => {
-                    return Ok(CompatibilityVerdict {
-                        compatible: true,
-                        messages: Vec::new(),
-                    });
-                }
-                Err(RegistryError::SubjectNotFound { .. }) => {
-                    return Err(RegistryError::VersionNotFound {
-                        version: match spec {
-                            VersionSpec::Number(n) => n.to_string(),
-                            VersionSpec::Latest => "latest".to_owned(),
-                        },
-                    });
-                }
-                Err(e) => return Err(e),
-            },
-        };
-        let prepared = self.prepare(&q, c, self.normalize_for(&qs, normalize))?;
-        Ok(self.check_prepared(&qs, &prepared, &against))
-    }
-
-    pub(crate) fn check_prepared(
-        &self,
-        subject: &str,
-        prepared: &Prepared,
-        against: &Against,
-    ) -> CompatibilityVerdict {
-        let config = self.effective_config(Some(subject));
-        let level = config.compatibility_level.unwrap_or_default();
-        let options =
-            CheckOptions::with_json_policy(config.compatibility_policy.unwrap_or_default());
-        let compared: Vec<SchemaRef> = match against {
-            Against::Level => self.live_versions(subject),
-            Against::Version(v) => vec![v.clone()],
-        };
-        let mut parsed = Vec::with_capacity(compared.len());
-        let mut messages = Vec::new();
-        for v in &compared {
-            match v.schema.parsed(self) {
-                Ok(s) => parsed.push((v, s)),
-                Err(reason) => messages.push(format!(
-                    "{{errorType:'UNREADABLE_PREVIOUS_VERSION', description:'version {} of the subject could not be read: {}'}}",
-                    v.version,
-                    reason.replace('\'', "\\'")
-                )),
-            }
-        }
-        let previous: Vec<Previous<'_>> = parsed
-            .iter()
-            .map(|(v, s)| Previous {
-                version: v.version,
-                schema: s,
-            })
-            .collect();
-        let findings = check(level, &prepared.schema, &previous, &options);
-        let compatible = messages.is_empty() && is_compatible(&findings);
-        messages.extend(describe(&findings, &compared));
-        if !compatible {
-            messages.push(format!(
-                "{{validateFields: 'false', compatibility: '{level}'}}"
-            ));
-        }
-        CompatibilityVerdict {
-            compatible,
-            messages,
-        }
-    }
-
-    /// Plans `DELETE /subjects/{s}/versions/{v}` (soft, or `permanent`
-    /// after a soft delete).
-    pub fn plan_delete_version(
-        &self,
-        subject: &str,
-        spec: VersionSpec,
-        permanent: bool,
-    ) -> Result<DeleteOutcome, RegistryError> {
-        let qs = QualifiedSubject::parse(subject).qualified();
-        self.refuse_if_read_only(&qs)?;
-        // A number finds soft-deleted versions too, so a repeated soft delete
-        // answers 40406 rather than 40402; `latest` means the newest live one
-        // unless the delete is permanent.
-        let found = self.version(
-            &qs,
-            spec,
-            permanent || matches!(spec, VersionSpec::Number(_)),
-        )?;
-        let key = Key::Schema {
-            subject: qs.clone(),
-            version: found.version,
-        };
-        let mut records = Vec::new();
-        if permanent {
-            if !found.deleted {
-                return Err(RegistryError::VersionNotSoftDeleted {
-                    subject: qs,
-                    version: found.version,
-                });
-            }
-            self.refuse_if_referenced(&qs, found.version, true, false)?;
-            records.push(Record::tombstone(key));
-            let st = self.visible_subject(&qs, true)?;
-            if st.versions.len() == 1 {
-                records.extend(self.subject_setting_tombstones(&qs));
-            }
-        } else {
-            if found.deleted {
-                return Err(RegistryError::VersionSoftDeleted {
-                    subject: qs,
-                    version: found.version,
-                });
-            }
-            self.refuse_if_referenced(&qs, found.version, false, false)?;
-            records.push(Record::new(key, Value::Schema(schema_value(&found, true))));
-        }
-        Ok(DeleteOutcome {
-            versions: vec![found.version],
-            records,
-        })
-    }
-
-    /// Plans `DELETE /subjects/{s}`: a soft delete marks every live version
-    /// deleted with one `DELETE_SUBJECT` record; a permanent one (after a
-    /// soft delete) writes a tombstone per version, newest first.
-    pub fn plan_delete_subject(
-        &self,
-        subject: &str,
-        permanent: bool,
-    ) -> Result<DeleteOutcome, RegistryError> {
-        let qs = QualifiedSubject::parse(subject).qualified();
-        self.refuse_if_read_only(&qs)?;
-        let st = self.visible_subject(&qs, true)?;
-        if permanent {
-            if st.has_live_versions() {
-                return Err(RegistryError::SubjectNotSoftDeleted { subject: qs });
-            }
-            let versions: Vec<i32> = st.versions.keys().copied().collect();
-            for v in &versions {
-                self.refuse_if_referenced(&qs, *v, true, true)?;
-            }
-            let mut records: Vec<Record> = versions
-                .iter()
-                .rev()
-                .map(|v| {
-                    Record::tombstone(Key::Schema {
-                        subject: qs.clone(),
-                        version: *v,
-                    })
-                })
-                .collect();
-            records.extend(self.subject_setting_tombstones(&qs));
-            Ok(DeleteOutcome { versions, records })
-        } else {
-            if !st.has_live_versions() {
-                return Err(RegistryError::SubjectSoftDeleted { subject: qs });
-            }
-            let versions: Vec<i32> = st
-                .versions
-                .iter()
-                .filter(|(_, e)| !e.deleted)
-                .map(|(v, _)| *v)
-                .collect();
-            for v in &versions {
-                self.refuse_if_referenced(&qs, *v, false, true)?;
-            }
-            let watermark = versions.last().copied().unwrap_or_default();
-            let record = Record::new(
-                Key::DeleteSubject {
-                    subject: qs.clone(),
-                },
-                Value::DeleteSubject(DeleteSubjectValue {
-                    subject: qs,
-                    version: watermark,
-                }),
-            );
-            Ok(DeleteOutcome {
-                versions,
-                records: vec![record],
-            })
-        }
-    }
-
     /// Plans `PUT /config[/{s}]`: the update's fields over the current ones.
     pub fn plan_config(
         &self,
@@ -641,52 +421,6 @@ impl State {
             )),
         }
     }
-
-    fn refuse_if_read_only(&self, subject: &str) -> Result<(), RegistryError> {
-        if self.effective_mode(Some(subject)).is_read_only() {
-            return Err(RegistryError::not_permitted(format!(
-                "Subject {subject} is in read-only mode"
-            )));
-        }
-        Ok(())
-    }
-
-    fn refuse_if_referenced(
-        &self,
-        subject: &str,
-        version: i32,
-        include_deleted: bool,
-        same_subject_ok: bool,
-    ) -> Result<(), RegistryError> {
-        let referrers = self.referrers(subject, version, include_deleted);
-        if referrers
-            .iter()
-            .any(|(s, _, _)| !(same_subject_ok && s == subject))
-        {
-            return Err(RegistryError::ReferenceExists {
-                subject: subject.to_owned(),
-                version,
-            });
-        }
-        Ok(())
-    }
-
-    /// Tombstones for a subject's own config and mode, written with its last
-    /// version's permanent delete so compaction cannot bring them back.
-    fn subject_setting_tombstones(&self, subject: &str) -> Vec<Record> {
-        let mut out = Vec::new();
-        if self.subject_config(subject).is_some() {
-            out.push(Record::tombstone(Key::Config {
-                subject: Some(subject.to_owned()),
-            }));
-        }
-        if self.subject_mode(subject).is_some() {
-            out.push(Record::tombstone(Key::Mode {
-                subject: Some(subject.to_owned()),
-            }));
-        }
-        out
-    }
 }
 
 /// A subject for a config or mode: a subject or a context (`:.ctx:`).
@@ -696,52 +430,4 @@ fn validate_config_subject(subject: &str) -> Result<String, RegistryError> {
         return Ok(q.qualified());
     }
     Ok(subject::validate(subject)?.qualified())
-}
-
-fn schema_value(found: &SchemaRef, deleted: bool) -> SchemaValue {
-    let s = &found.schema;
-    SchemaValue {
-        subject: found.subject.clone(),
-        version: found.version,
-        id: s.id,
-        schema_type: (s.schema_type != SchemaType::Avro).then_some(s.schema_type),
-        references: s.references.clone(),
-        metadata: s.metadata.clone(),
-        rule_set: s.rule_set.clone(),
-        schema: s.text.to_string(),
-        deleted,
-    }
-}
-
-/// Confluent's verbose messages: per breaking finding an `errorType` and a
-/// description, then for each version that broke, its number and text.
-fn describe(findings: &[Finding], compared: &[SchemaRef]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut versions_seen: Vec<i32> = Vec::new();
-    for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-        let path = if f.new_path.is_empty() {
-            "/"
-        } else {
-            f.new_path.as_str()
-        };
-        out.push(format!(
-            "{{errorType:'{}', description:'{} (at {} in the new schema)', additionalInfo:'{}'}}",
-            f.kind.name(),
-            f.message.replace('\'', "\\'"),
-            path,
-            f.kind.rule_id()
-        ));
-        if let Some(v) = f.version
-            && !versions_seen.contains(&v)
-        {
-            versions_seen.push(v);
-        }
-    }
-    for v in versions_seen {
-        if let Some(prev) = compared.iter().find(|c| c.version == v) {
-            out.push(format!("{{oldSchemaVersion: {v}}}"));
-            out.push(format!("{{oldSchema: '{}'}}", prev.schema.text));
-        }
-    }
-    out
 }
