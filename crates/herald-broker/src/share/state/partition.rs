@@ -289,11 +289,14 @@ impl SharePartition {
             .then(|| self.end_offset())
     }
 
-    /// Acquires for `member`, in offset order, up to `max_records` records
-    /// of `spans` (batches read from the log): available records of the
-    /// window and new records past the end offset while the in-flight limit
-    /// allows. Offsets missing between batches are archived as gaps;
-    /// control batches are archived without being delivered.
+    /// Acquires for `member`, in offset order, from `spans` (batches read
+    /// from the log): available records of the window one by one up to
+    /// `max_records`, and new records past the end offset a whole batch at
+    /// a time (as Kafka's default `batch_optimized` mode does, so a batch
+    /// is not sent again and again for a few records each time) while
+    /// `max_records` and the in-flight limit allow starting one. Offsets
+    /// missing between batches are archived as gaps; control batches are
+    /// archived without being delivered.
     pub(crate) fn acquire(
         &mut self,
         spans: &[BatchSpan],
@@ -308,8 +311,13 @@ impl SharePartition {
         let lock_until = now.saturating_add(limits.lock_duration_ms);
         'spans: for span in spans {
             let mut offset = span.base.max(self.start);
-            while offset <= span.last && taken < max_records {
+            // Whether this batch's new records are being taken.
+            let mut whole_batch = false;
+            while offset <= span.last {
                 let end = self.end_offset();
+                if offset < end && taken >= max_records {
+                    break 'spans;
+                }
                 if offset > end {
                     // Offsets no batch holds (removed by compaction).
                     if self.entries.is_empty() {
@@ -327,9 +335,12 @@ impl SharePartition {
                     continue;
                 }
                 if offset == end {
-                    if self.entries.len() >= limits.max_record_locks {
+                    if !whole_batch
+                        && (taken >= max_records || self.entries.len() >= limits.max_record_locks)
+                    {
                         break 'spans;
                     }
+                    whole_batch = true;
                     let state = if span.control {
                         RecordState::Archived
                     } else {
@@ -374,9 +385,6 @@ impl SharePartition {
                     }
                 }
                 offset += 1;
-            }
-            if taken >= max_records {
-                break;
             }
         }
         self.advance();

@@ -50,22 +50,20 @@ fn range(first: i64, last: i64, delivery_count: u16) -> AcquiredRange {
 }
 
 #[test]
-fn acquires_in_order_up_to_max_records_then_the_rest() {
+fn acquires_whole_new_batches_in_order_then_the_rest() {
     let mut p = SharePartition::new(0, 0);
     let a = member("a");
     let b = member("b");
+    // Batches 0-3, 4-7, 8-9: the second batch starts below 6 records and is
+    // taken whole (Kafka's batch_optimized acquisition).
     let (got, fx) = p.acquire(&spans(0, 10, 4), &a, 0, 6, &limits());
-    assert_eq!(got, vec![range(0, 5, 1)]);
+    assert_eq!(got, vec![range(0, 7, 1)]);
     assert!(fx.dirty);
-    assert_eq!(
-        p.end_offset(),
-        6,
-        "partial batches are acquired record by record"
-    );
+    assert_eq!(p.end_offset(), 8);
     // The next member gets what is left, never the same records.
-    assert_eq!(p.fetch_offset(0, &limits()), Some(6));
+    assert_eq!(p.fetch_offset(0, &limits()), Some(8));
     let (got, _) = p.acquire(&spans(0, 10, 4), &b, 0, 100, &limits());
-    assert_eq!(got, vec![range(6, 9, 1)]);
+    assert_eq!(got, vec![range(8, 9, 1)]);
     let (got, _) = p.acquire(&spans(0, 10, 4), &b, 0, 100, &limits());
     assert!(got.is_empty(), "everything is acquired");
     assert_eq!(p.count(RecordState::Acquired), 10);
@@ -124,7 +122,7 @@ fn per_offset_types_apply_each_kind() {
 #[test]
 fn acknowledgements_are_atomic_per_partition() {
     let mut p = SharePartition::new(0, 0);
-    p.acquire(&spans(0, 5, 5), &member("a"), 0, 3, &limits());
+    p.acquire(&spans(0, 5, 1), &member("a"), 0, 3, &limits());
     // 0..=2 are a's; 3 is not acquired: the whole request is refused.
     let (_, r) = p.acknowledge("a", &[ack(0, 1, ACCEPT), ack(2, 3, ACCEPT)], 0, &limits());
     assert!(matches!(r, Err(ShareError::InvalidRecordState(_))), "{r:?}");
@@ -187,7 +185,7 @@ fn delivery_limit_archives_on_expiry_and_on_release() {
     let a = member("a");
     let mut now = 0;
     for attempt in 1..=3u16 {
-        let (got, _) = p.acquire(&spans(0, 2, 2), &a, now, 1, &l);
+        let (got, _) = p.acquire(&spans(0, 2, 1), &a, now, 1, &l);
         assert_eq!(got, vec![range(0, 0, attempt)], "attempt {attempt}");
         now += 1_000;
         p.expire(now, &l);
@@ -200,7 +198,7 @@ fn delivery_limit_archives_on_expiry_and_on_release() {
     assert_eq!(p.start_offset(), 1);
     // Release at the limit archives too.
     for attempt in 1..=3u16 {
-        let (got, _) = p.acquire(&spans(0, 2, 2), &a, now, 1, &l);
+        let (got, _) = p.acquire(&spans(0, 2, 1), &a, now, 1, &l);
         assert_eq!(got, vec![range(1, 1, attempt)]);
         let (_, r) = p.acknowledge("a", &[ack(1, 1, RELEASE)], now, &l);
         r.unwrap();
@@ -264,17 +262,22 @@ fn in_flight_limit_stops_new_records_until_locks_clear() {
     };
     let mut p = SharePartition::new(0, 0);
     let a = member("a");
-    let (got, _) = p.acquire(&spans(0, 10, 10), &a, 0, 100, &l);
+    let (got, _) = p.acquire(&spans(0, 10, 1), &a, 0, 100, &l);
     assert_eq!(got, vec![range(0, 3, 1)]);
     assert_eq!(p.fetch_offset(0, &l), None, "full: nothing can be fetched");
-    let (got, _) = p.acquire(&spans(0, 10, 10), &member("b"), 0, 100, &l);
+    let (got, _) = p.acquire(&spans(0, 10, 1), &member("b"), 0, 100, &l);
     assert!(got.is_empty());
     let (_, r) = p.acknowledge("a", &[ack(0, 1, ACCEPT)], 0, &l);
     r.unwrap();
     assert_eq!(p.fetch_offset(0, &l), Some(4));
-    let (got, _) = p.acquire(&spans(0, 10, 10), &member("b"), 0, 100, &l);
+    let (got, _) = p.acquire(&spans(0, 10, 1), &member("b"), 0, 100, &l);
     assert_eq!(got, vec![range(4, 5, 1)]);
     assert_eq!(p.in_flight(), 4);
+    // A batch started below the limit is taken whole, as in Kafka.
+    let mut p = SharePartition::new(0, 0);
+    let (got, _) = p.acquire(&spans(0, 10, 10), &a, 0, 100, &l);
+    assert_eq!(got, vec![range(0, 9, 1)]);
+    assert_eq!(p.fetch_offset(0, &l), None);
 }
 
 #[test]
@@ -320,8 +323,8 @@ fn gaps_and_control_batches_are_never_delivered() {
 #[test]
 fn released_members_give_back_records_with_the_count_restored() {
     let mut p = SharePartition::new(0, 0);
-    p.acquire(&spans(0, 4, 4), &member("a"), 0, 2, &limits());
-    p.acquire(&spans(0, 4, 4), &member("b"), 0, 2, &limits());
+    p.acquire(&spans(0, 4, 1), &member("a"), 0, 2, &limits());
+    p.acquire(&spans(0, 4, 1), &member("b"), 0, 2, &limits());
     let fx = p.release_member("a");
     assert!(fx.released);
     assert_eq!(p.record(0), Some((RecordState::Available, 0)));

@@ -35,11 +35,13 @@ fn join(s: &mut ShareState, member: &str) -> (HeartbeatOk, Vec<TopicPartition>) 
 
 fn take(s: &mut ShareState, member: &str, now: i64, max: usize) -> Vec<(i64, i64)> {
     let m: Arc<str> = Arc::from(member);
-    let spans = [BatchSpan {
-        base: 0,
-        last: 9,
-        control: false,
-    }];
+    let spans: Vec<BatchSpan> = (0..10)
+        .map(|o| BatchSpan {
+            base: o,
+            last: o,
+            control: false,
+        })
+        .collect();
     s.with_partition("g", (T, 0), now, |p, limits| {
         p.acquire(&spans, &m, now, max, limits)
     })
