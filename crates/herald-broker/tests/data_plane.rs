@@ -332,6 +332,12 @@ async fn acks_zero_gets_no_response_and_v0_produce_closes_the_connection() {
     let m = metadata(&mut c, 9, Some(&["t"])).await;
     assert_eq!(m.topics[0].error_code, 0);
     assert_eq!(broker.log.partition("t", 0).unwrap().high_watermark(), 1);
+    // A failed acks=0 produce closes the connection so the client notices.
+    let mut failing = RawClient::connect(broker.addr).await;
+    let mut bad = req.clone();
+    bad.topic_data[0].name = name("missing");
+    failing.send(ApiKey::Produce, 9, &bad).await;
+    assert!(failing.is_closed().await, "acks=0 failure closes");
 
     // Produce v0–2 is advertised (for old librdkafka) but refused, as Kafka 4 does.
     let ResponseKind::ApiVersions(v) = c
@@ -627,4 +633,59 @@ async fn idempotent_duplicates_gaps_epochs_and_restart() {
     );
     assert_eq!(broker.log.partition("t", 0).unwrap().high_watermark(), 8);
     broker.stop().await;
+}
+
+#[tokio::test]
+async fn fetch_honours_partition_and_response_byte_limits() {
+    let broker = TestBroker::start().await;
+    broker
+        .log
+        .create_topic("t", 2, &Default::default())
+        .unwrap();
+    let mut c = RawClient::connect(broker.addr).await;
+    let big = "x".repeat(1000);
+    for p in 0..2 {
+        for _ in 0..3 {
+            assert_eq!(
+                produce(&mut c, 9, "t", p, batch(&[&big])).await.error_code,
+                0
+            );
+        }
+    }
+    let partition = |p: i32, max: i32| {
+        FetchPartition::default()
+            .with_partition(p)
+            .with_fetch_offset(0)
+            .with_current_leader_epoch(-1)
+            .with_partition_max_bytes(max)
+    };
+    let req = |max_bytes: i32, per_partition: i32| {
+        FetchRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_max_bytes(max_bytes)
+            .with_min_bytes(1)
+            .with_session_epoch(-1)
+            .with_topics(vec![
+                FetchTopic::default()
+                    .with_topic(name("t"))
+                    .with_partitions(vec![
+                        partition(0, per_partition),
+                        partition(1, per_partition),
+                    ]),
+            ])
+    };
+    let batches = |r: &FetchResponse, p: usize| {
+        Batches::new(r.responses[0].partitions[p].records.as_ref().unwrap()).count()
+    };
+    // Generous limits: everything.
+    let r = fetch(&mut c, 12, &req(1 << 20, 1 << 20)).await;
+    assert_eq!((batches(&r, 0), batches(&r, 1)), (3, 3));
+    // Per-partition limit below one batch: still one whole batch each (KIP-74
+    // for the first; later partitions only while the response has room).
+    let r = fetch(&mut c, 12, &req(1 << 20, 10)).await;
+    assert_eq!((batches(&r, 0), batches(&r, 1)), (1, 1));
+    // Response limit below one batch: the first partition's first batch only.
+    let r = fetch(&mut c, 12, &req(10, 1 << 20)).await;
+    assert_eq!((batches(&r, 0), batches(&r, 1)), (1, 0));
+    assert_eq!(r.responses[0].partitions[1].high_watermark, 3);
 }

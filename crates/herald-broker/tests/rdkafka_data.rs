@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::TestBroker;
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
@@ -151,16 +153,73 @@ async fn replay_by_offset_and_timestamp_and_watermarks_after_delete_records() {
     assert_eq!(from_start[0].offset(), 0);
     assert_eq!(from_start[99].payload(), Some(&b"v99"[..]));
 
-    // DeleteRecords (here through the log) moves the low watermark.
-    broker
-        .log
-        .partition("replay", 0)
-        .unwrap()
-        .delete_records(40)
+    // DeleteRecords through the AdminClient moves the low watermark.
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .create()
         .unwrap();
+    let mut up_to = TopicPartitionList::new();
+    up_to
+        .add_partition_offset("replay", 0, Offset::Offset(40))
+        .unwrap();
+    let deleted = admin
+        .delete_records(
+            &up_to,
+            &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.find_partition("replay", 0).unwrap().offset(),
+        Offset::Offset(40)
+    );
+    let (c, watermarks) = tokio::task::spawn_blocking(move || {
+        let w = c.fetch_watermarks("replay", 0, TIMEOUT).unwrap();
+        (c, w)
+    })
+    .await
+    .unwrap();
+    assert_eq!(watermarks, (40, 100));
+
+    // Retention: with small segments and retention.bytes, a maintenance pass
+    // drops whole old segments and the low watermark follows.
+    let mut config = BTreeMap::new();
+    config.insert("segment.bytes".to_owned(), "2000".to_owned());
+    config.insert("retention.bytes".to_owned(), "4000".to_owned());
+    broker.log.create_topic("retained", 1, &config).unwrap();
+    let payload = "r".repeat(100);
+    // Current timestamps, so only the size bound (not retention.ms) applies.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for i in 0..100i64 {
+        p.send(
+            FutureRecord::<(), _>::to("retained")
+                .partition(0)
+                .payload(&payload)
+                .timestamp(now + i),
+            TIMEOUT,
+        )
+        .await
+        .expect("delivered");
+    }
+    broker.log.run_maintenance().unwrap();
     let (low, high) =
-        tokio::task::spawn_blocking(move || c.fetch_watermarks("replay", 0, TIMEOUT).unwrap())
+        tokio::task::spawn_blocking(move || c.fetch_watermarks("retained", 0, TIMEOUT).unwrap())
             .await
             .unwrap();
-    assert_eq!((low, high), (40, 100));
+    assert_eq!(high, 100);
+    assert!(
+        low > 0 && low < 100,
+        "retention moved the low watermark to {low}"
+    );
+    assert_eq!(
+        low,
+        broker
+            .log
+            .partition("retained", 0)
+            .unwrap()
+            .log_start_offset()
+    );
 }

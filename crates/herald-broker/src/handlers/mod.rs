@@ -149,10 +149,7 @@ pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
     match body {
         RequestKind::ApiVersions(req) => respond(api_versions::handle(broker, &req, version)),
         RequestKind::Metadata(req) => respond(metadata::handle(broker, req, version).await),
-        RequestKind::Produce(req) => match produce::handle(broker, req, version).await {
-            Some(resp) => respond(resp),
-            None => Outcome::NoResponse,
-        },
+        RequestKind::Produce(req) => produce::handle(broker, req, version).await,
         RequestKind::Fetch(req) => respond(fetch::handle(broker, req, version).await),
         RequestKind::ListOffsets(req) => respond(list_offsets::handle(broker, req, version).await),
         RequestKind::InitProducerId(req) => {

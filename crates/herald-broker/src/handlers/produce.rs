@@ -18,6 +18,7 @@ use kafka_protocol::messages::produce_response::{
 };
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
+use super::Outcome;
 use super::errors::{blocking, log_error_code, str_bytes};
 use crate::Broker;
 use crate::producers::{BatchMeta, PartitionProducers, Verdict};
@@ -59,12 +60,10 @@ impl From<LogError> for Refused {
     }
 }
 
-/// Handles a request; `None` for `acks=0` (the client waits for nothing).
-pub(super) async fn handle(
-    broker: &Broker,
-    req: ProduceRequest,
-    version: i16,
-) -> Option<ProduceResponse> {
+/// Handles a request. With `acks=0` the client waits for nothing: success
+/// sends no response, and a failure closes the connection, as Kafka does, so
+/// that the client notices and refreshes its metadata.
+pub(super) async fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Outcome {
     let acks = req.acks;
     let by_id = version >= 13;
     let mut topics = Vec::with_capacity(req.topic_data.len());
@@ -107,7 +106,22 @@ pub(super) async fn handle(
                 .with_partition_responses(partitions),
         );
     }
-    (acks != 0).then(|| ProduceResponse::default().with_responses(topics))
+    if acks != 0 {
+        return Outcome::Respond(Box::new(
+            ProduceResponse::default().with_responses(topics).into(),
+        ));
+    }
+    let failed = topics
+        .iter()
+        .flat_map(|t| &t.partition_responses)
+        .find(|p| p.error_code != 0);
+    match failed {
+        None => Outcome::NoResponse,
+        Some(p) => Outcome::Close(format!(
+            "acks=0 produce to partition {} failed with error {}",
+            p.index, p.error_code
+        )),
+    }
 }
 
 fn partition_response(
