@@ -54,6 +54,34 @@ impl Partition {
     /// recomputed). Returns once the data is as durable as the topic's
     /// [`FlushPolicy`] promises. Blocks on I/O.
     pub fn append(&self, batches: &[u8]) -> Result<AppendInfo> {
+        self.append_inner(batches, false)
+    }
+
+    /// [`append`](Self::append) without waiting for durability: the batches
+    /// are written and have their offsets, but on a `flush=always` topic they
+    /// are neither durable nor visible to readers until
+    /// [`wait_durable`](Self::wait_durable) (or a concurrent sync) covers
+    /// them. Lets a caller issue appends in order and wait for their fsyncs
+    /// together (one group commit for a pipeline of requests). Blocks on I/O
+    /// (the write, not the fsync).
+    pub fn append_deferred(&self, batches: &[u8]) -> Result<AppendInfo> {
+        self.append_inner(batches, true)
+    }
+
+    /// Waits until every offset below `end_offset` is durable, for data
+    /// appended with [`append_deferred`](Self::append_deferred) to a
+    /// `flush=always` disk topic (sharing one fdatasync with concurrent
+    /// waiters). Returns at once for other flush policies and for memory
+    /// partitions, whose appends promise no more than the write. Blocks on I/O.
+    pub fn wait_durable(&self, end_offset: i64) -> Result<()> {
+        let config = self.config();
+        match (config.storage, config.flush) {
+            (StorageKind::Disk, FlushPolicy::Always) => self.sync_to(end_offset),
+            _ => Ok(()),
+        }
+    }
+
+    fn append_inner(&self, batches: &[u8], defer_sync: bool) -> Result<AppendInfo> {
         self.check_writable()?;
         let config = self.config();
         let spans = validate_request(batches, &config)?;
@@ -148,7 +176,9 @@ impl Partition {
         match (config.storage, config.flush) {
             (StorageKind::Disk, FlushPolicy::Always) => {
                 drop(w);
-                self.sync_to(next)?;
+                if !defer_sync {
+                    self.sync_to(next)?;
+                }
             }
             (StorageKind::Disk, FlushPolicy::Interval(_)) => {
                 self.publish(&segment, end_size, next);
@@ -458,6 +488,26 @@ mod tests {
         let p = Partition::open(dir.path(), "p-0", TopicConfig::default(), clock).unwrap();
         assert!(!p.is_poisoned());
         assert!(p.append(&batch()).is_ok());
+    }
+
+    #[test]
+    fn deferred_appends_become_visible_once_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(0));
+        let p = Partition::open(dir.path(), "p-0", TopicConfig::default(), clock).unwrap();
+        let first = p.append_deferred(&batch()).unwrap();
+        let second = p.append_deferred(&batch()).unwrap();
+        assert_eq!((first.base_offset, second.base_offset), (0, 1));
+        // Written but not yet synced: readers do not see it.
+        assert_eq!(p.high_watermark(), 0);
+        let syncs = p.sync_count();
+        p.wait_durable(second.last_offset + 1).unwrap();
+        assert_eq!(p.high_watermark(), 2);
+        // One fsync covered both; waiting again for covered data costs none.
+        assert_eq!(p.sync_count(), syncs + 1);
+        p.wait_durable(first.last_offset + 1).unwrap();
+        assert_eq!(p.sync_count(), syncs + 1);
+        assert_eq!(p.read(0, 1 << 20).unwrap().high_watermark, 2);
     }
 
     #[test]
