@@ -331,7 +331,15 @@ async fn acks_zero_gets_no_response_and_v0_produce_closes_the_connection() {
     // The next response on the connection answers the Metadata request, not the produce.
     let m = metadata(&mut c, 9, Some(&["t"])).await;
     assert_eq!(m.topics[0].error_code, 0);
-    assert_eq!(broker.log.partition("t", 0).unwrap().high_watermark(), 1);
+    // The record becomes readable once its background fsync is done.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while broker.log.partition("t", 0).unwrap().high_watermark() < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "acks=0 record never became visible"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // A failed acks=0 produce closes the connection so the client notices.
     let mut failing = RawClient::connect(broker.addr).await;
     let mut bad = req.clone();
@@ -688,4 +696,47 @@ async fn fetch_honours_partition_and_response_byte_limits() {
     let r = fetch(&mut c, 12, &req(10, 1 << 20)).await;
     assert_eq!((batches(&r, 0), batches(&r, 1)), (1, 0));
     assert_eq!(r.responses[0].partitions[1].high_watermark, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_produce_requests_answer_in_order_and_share_fsyncs() {
+    const N: usize = 50;
+    let broker = TestBroker::start().await;
+    broker
+        .log
+        .create_topic("t", 1, &Default::default())
+        .unwrap();
+    let partition = broker.log.partition("t", 0).unwrap();
+    let syncs_before = partition.sync_count();
+    let mut c = RawClient::connect(broker.addr).await;
+    let mut sent = Vec::new();
+    for i in 0..N {
+        let req = ProduceRequest::default()
+            .with_acks(-1)
+            .with_topic_data(vec![
+                TopicProduceData::default()
+                    .with_name(name("t"))
+                    .with_partition_data(vec![
+                        PartitionProduceData::default()
+                            .with_index(0)
+                            .with_records(Some(idempotent(77, 0, i as i32, 1))),
+                    ]),
+            ]);
+        sent.push(c.send(ApiKey::Produce, 9, &req).await);
+    }
+    for (i, cid) in sent.into_iter().enumerate() {
+        let (got, resp) = c.receive(ApiKey::Produce, 9).await.expect("response");
+        assert_eq!(got, cid, "responses in request order");
+        let ResponseKind::Produce(r) = resp else {
+            panic!("produce");
+        };
+        let p = &r.responses[0].partition_responses[0];
+        assert_eq!((p.error_code, p.base_offset), (0, i as i64));
+    }
+    assert_eq!(partition.high_watermark(), N as i64);
+    let syncs = partition.sync_count() - syncs_before;
+    assert!(
+        syncs < N as u64,
+        "{syncs} fsyncs for {N} pipelined requests"
+    );
 }

@@ -117,8 +117,8 @@ async fn cluster_metadata_with_all_topics_as_kcat_lists_it() {
     })
     .await
     .unwrap();
-    assert_eq!(metadata.orig_broker_id(), 1);
     assert_eq!(metadata.brokers().len(), 1);
+    assert_eq!(metadata.brokers()[0].id(), 1);
     assert_eq!(metadata.brokers()[0].port(), i32::from(broker.addr.port()));
     let mut topics: Vec<(String, usize)> = metadata
         .topics()

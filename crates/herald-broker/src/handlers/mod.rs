@@ -108,7 +108,6 @@ pub(crate) fn served() -> Vec<Served> {
 }
 
 /// What the connection does after a request was handled.
-#[derive(Debug)]
 pub(crate) enum Outcome {
     /// Send this response (boxed: response bodies are large).
     Respond(Box<ResponseKind>),
@@ -117,6 +116,10 @@ pub(crate) enum Outcome {
     /// Close the connection, as Kafka does for a request it cannot parse or
     /// serve at all; the reason is logged.
     Close(String),
+    /// The request's effects are in order (e.g. its batches are written);
+    /// what remains (waiting for an fsync, then the response) runs while the
+    /// connection goes on to the next request. Responses still leave in order.
+    Deferred(std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send>>),
 }
 
 fn respond(body: impl Into<ResponseKind>) -> Outcome {
@@ -128,6 +131,17 @@ fn is_served(key: ApiKey, version: i16) -> bool {
     served()
         .iter()
         .any(|s| s.key == key && (s.min..=s.max).contains(&version))
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Respond(body) => f.debug_tuple("Respond").field(body).finish(),
+            Outcome::NoResponse => f.write_str("NoResponse"),
+            Outcome::Close(reason) => f.debug_tuple("Close").field(reason).finish(),
+            Outcome::Deferred(_) => f.write_str("Deferred"),
+        }
+    }
 }
 
 /// Handles one decoded request.

@@ -28,6 +28,9 @@ struct Appended {
     base_offset: i64,
     log_append_time: i64,
     log_start_offset: i64,
+    /// The partition and the offset everything below which must be durable
+    /// before the batch is acknowledged.
+    durable: Option<(Arc<Partition>, i64)>,
 }
 
 /// Why a partition's batch was not appended.
@@ -62,11 +65,14 @@ impl From<LogError> for Refused {
 
 /// Handles a request. With `acks=0` the client waits for nothing: success
 /// sends no response, and a failure closes the connection, as Kafka does, so
-/// that the client notices and refreshes its metadata.
+/// that the client notices and refreshes its metadata. Otherwise the batches
+/// are written now, in request order, and the response is deferred until
+/// they are durable, so the next request can be read meanwhile and share the
+/// fsync (group commit).
 pub(super) async fn handle(broker: &Broker, req: ProduceRequest, version: i16) -> Outcome {
     let acks = req.acks;
     let by_id = version >= 13;
-    let mut topics = Vec::with_capacity(req.topic_data.len());
+    let mut written = Vec::with_capacity(req.topic_data.len());
     for topic in req.topic_data {
         let info = if by_id {
             broker.log().topic_by_id(topic.topic_id)
@@ -91,37 +97,100 @@ pub(super) async fn handle(broker: &Broker, req: ProduceRequest, version: i16) -
                         append_partition(broker, info, p.index, p.records.unwrap_or_default()).await
                     }
                 };
-                partition_response(p.index, result, version)
+                (p.index, result)
             }
         });
-        let partitions = join_all(appends).await;
-        topics.push(
-            TopicProduceResponse::default()
-                .with_name(if by_id {
-                    Default::default()
-                } else {
-                    topic.name
+        let name = if by_id {
+            Default::default()
+        } else {
+            topic.name
+        };
+        written.push((name, topic.topic_id, join_all(appends).await));
+    }
+    if acks == 0 {
+        // Nobody waits for the fsync, but it must still happen: on a
+        // `flush=always` topic readers see data only once it is durable.
+        for (_, _, partitions) in &written {
+            for (_, result) in partitions {
+                if let Ok(Appended {
+                    durable: Some((partition, end)),
+                    ..
+                }) = result
+                {
+                    let (partition, end) = (partition.clone(), *end);
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = partition.wait_durable(end) {
+                            tracing::error!(error = %e, "fsync after an acks=0 produce failed");
+                        }
+                    });
+                }
+            }
+        }
+        let failed = written
+            .iter()
+            .flat_map(|(_, _, partitions)| partitions)
+            .find_map(|(index, r)| r.as_ref().err().map(|e| (*index, e.code)));
+        return match failed {
+            None => Outcome::NoResponse,
+            Some((index, code)) => Outcome::Close(format!(
+                "acks=0 produce to partition {index} failed with error {code}"
+            )),
+        };
+    }
+    // Start every fsync wait now; they run while the connection reads on.
+    let waiting: Vec<_> = written
+        .into_iter()
+        .map(|(name, id, partitions)| {
+            let partitions: Vec<_> = partitions
+                .into_iter()
+                .map(|(index, result)| {
+                    let wait = match &result {
+                        Ok(Appended {
+                            durable: Some((partition, end)),
+                            ..
+                        }) => {
+                            let (partition, end) = (partition.clone(), *end);
+                            Some(tokio::task::spawn_blocking(move || {
+                                partition.wait_durable(end)
+                            }))
+                        }
+                        _ => None,
+                    };
+                    (index, result, wait)
                 })
-                .with_topic_id(topic.topic_id)
-                .with_partition_responses(partitions),
-        );
-    }
-    if acks != 0 {
-        return Outcome::Respond(Box::new(
+                .collect();
+            (name, id, partitions)
+        })
+        .collect();
+    Outcome::Deferred(Box::pin(async move {
+        let mut topics = Vec::with_capacity(waiting.len());
+        for (name, id, partitions) in waiting {
+            let mut responses = Vec::with_capacity(partitions.len());
+            for (index, result, wait) in partitions {
+                let result = match (result, wait) {
+                    (Ok(appended), Some(wait)) => match wait.await {
+                        Ok(Ok(())) => Ok(appended),
+                        Ok(Err(e)) => Err(Refused::from(e)),
+                        Err(e) => Err(Refused::new(
+                            ResponseError::KafkaStorageError,
+                            format!("fsync task failed: {e}"),
+                        )),
+                    },
+                    (result, _) => result,
+                };
+                responses.push(partition_response(index, result, version));
+            }
+            topics.push(
+                TopicProduceResponse::default()
+                    .with_name(name)
+                    .with_topic_id(id)
+                    .with_partition_responses(responses),
+            );
+        }
+        Outcome::Respond(Box::new(
             ProduceResponse::default().with_responses(topics).into(),
-        ));
-    }
-    let failed = topics
-        .iter()
-        .flat_map(|t| &t.partition_responses)
-        .find(|p| p.error_code != 0);
-    match failed {
-        None => Outcome::NoResponse,
-        Some(p) => Outcome::Close(format!(
-            "acks=0 produce to partition {} failed with error {}",
-            p.index, p.error_code
-        )),
-    }
+        ))
+    }))
 }
 
 fn partition_response(
@@ -216,7 +285,7 @@ async fn append_partition(
         };
         match state.check(&header, partition.log_start_offset()) {
             Verdict::Append => {
-                let info = partition.append(&records)?;
+                let info = partition.append_deferred(&records)?;
                 state.record(
                     pid,
                     epoch,
@@ -231,6 +300,7 @@ async fn append_partition(
                     base_offset: info.base_offset,
                     log_append_time: info.log_append_time.unwrap_or(-1),
                     log_start_offset: info.log_start_offset,
+                    durable: Some((partition.clone(), info.last_offset + 1)),
                 }))
             }
             Verdict::Duplicate(original) => {
@@ -240,10 +310,12 @@ async fn append_partition(
                     offset = original.first_offset,
                     "duplicate batch acknowledged with its original offset"
                 );
+                // Acknowledged like the original: once that is durable.
                 Ok(Idempotent::Stored(Appended {
                     base_offset: original.first_offset,
                     log_append_time: -1,
                     log_start_offset: partition.log_start_offset(),
+                    durable: Some((partition.clone(), original.last_offset + 1)),
                 }))
             }
             Verdict::StaleEpoch => Ok(Idempotent::Refused(Refused::new(
@@ -269,11 +341,14 @@ enum Idempotent {
     Refused(Refused),
 }
 
+/// Writes the batch; its durability is waited for by the caller.
 async fn append(partition: Arc<Partition>, records: Bytes) -> Result<Appended, Refused> {
-    let info = blocking(move || partition.append(&records)).await?;
+    let p = partition.clone();
+    let info = blocking(move || p.append_deferred(&records)).await?;
     Ok(Appended {
         base_offset: info.base_offset,
         log_append_time: info.log_append_time.unwrap_or(-1),
         log_start_offset: info.log_start_offset,
+        durable: Some((partition, info.last_offset + 1)),
     })
 }
