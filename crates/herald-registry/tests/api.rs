@@ -301,6 +301,8 @@ async fn requests_as_real_clients_send_them() {
         .await,
         42201,
     );
+    // A path that does not decode answers in the error shape too.
+    assert_error(&r.get("/subjects/%FF/versions").await, 400);
     // Invalid subjects.
     assert_error(
         &r.post("/subjects/%20/versions", json!({"schema": "\"string\""}))

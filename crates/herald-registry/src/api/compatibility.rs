@@ -1,10 +1,10 @@
 //! `/compatibility`: would a schema be accepted?
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use super::entities::{CompatibilityResponse, SchemaRequest};
-use super::{JsonBody, Params, Shared, json};
+use super::{JsonBody, Params, PathParams, Shared, json};
 use crate::RegistryError;
 use crate::state::VersionSpec;
 
@@ -12,7 +12,7 @@ use crate::state::VersionSpec;
 /// subject's level names.
 pub(crate) async fn against_level(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
     JsonBody(request): JsonBody<SchemaRequest>,
 ) -> Result<Response, RegistryError> {
@@ -22,7 +22,7 @@ pub(crate) async fn against_level(
 /// `POST /compatibility/subjects/{s}/versions/{v}`: against one version.
 pub(crate) async fn against_version(
     State(registry): State<Shared>,
-    Path((subject, version)): Path<(String, String)>,
+    PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
     JsonBody(request): JsonBody<SchemaRequest>,
 ) -> Result<Response, RegistryError> {

@@ -1,12 +1,12 @@
 //! `/config` and `/mode`: compatibility settings and modes, global, per
 //! context (`:.ctx:`) and per subject.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use herald_schema::{CompatibilityLevel, JsonCompatibilityPolicy};
 use serde_json::{Map, Value as Json};
 
-use super::{JsonBody, Params, Shared, json};
+use super::{JsonBody, Params, PathParams, Shared, json};
 use crate::RegistryError;
 use crate::record::{ConfigValue, Mode};
 
@@ -90,7 +90,7 @@ pub(crate) async fn delete_global(
 /// `GET /config/{s}` (`defaultToGlobal` falls back to the configuration in force).
 pub(crate) async fn get_subject(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, RegistryError> {
     let fallback = params.flag("defaultToGlobal");
@@ -106,7 +106,7 @@ pub(crate) async fn get_subject(
 /// `PUT /config/{s}`.
 pub(crate) async fn put_subject(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     JsonBody(body): JsonBody<Map<String, Json>>,
 ) -> Result<Response, RegistryError> {
     let (update, echo) = config_update(body)?;
@@ -117,7 +117,7 @@ pub(crate) async fn put_subject(
 /// `DELETE /config/{s}`.
 pub(crate) async fn delete_subject(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
 ) -> Result<Response, RegistryError> {
     Ok(json(&registry.delete_config(Some(&subject)).await?))
 }
@@ -159,7 +159,7 @@ pub(crate) async fn delete_global_mode(
 /// `GET /mode/{s}` (`defaultToGlobal` falls back to the mode in force).
 pub(crate) async fn get_subject_mode(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, RegistryError> {
     let fallback = params.flag("defaultToGlobal");
@@ -175,7 +175,7 @@ pub(crate) async fn get_subject_mode(
 /// `PUT /mode/{s}`.
 pub(crate) async fn put_subject_mode(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
     JsonBody(body): JsonBody<Map<String, Json>>,
 ) -> Result<Response, RegistryError> {
@@ -189,7 +189,7 @@ pub(crate) async fn put_subject_mode(
 /// `DELETE /mode/{s}`.
 pub(crate) async fn delete_subject_mode(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
 ) -> Result<Response, RegistryError> {
     Ok(json(&mode_body(
         registry.delete_mode(Some(&subject)).await?,

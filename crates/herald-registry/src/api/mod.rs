@@ -263,6 +263,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+/// Path parameters, with failures (a malformed escape, a non-UTF-8 subject)
+/// answered in Confluent's error shape rather than axum's plain text.
+#[derive(Debug)]
+pub(crate) struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = RegistryError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(PathParams(value)),
+            Err(rejection) => Err(RegistryError::Http {
+                status: rejection.status().as_u16(),
+                message: rejection.body_text(),
+            }),
+        }
+    }
+}
+
 /// Whether the client asked for response fields newer than the original API.
 pub(crate) fn wants_new_fields(headers: &HeaderMap) -> bool {
     headers

@@ -1,12 +1,12 @@
 //! `/schemas`: schemas by id or GUID, and listings over all subjects.
 
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::context::ContextScope;
 use super::entities::{SchemaEntity, SchemaString, SubjectVersion};
-use super::{Params, Shared, json, wants_new_fields};
+use super::{Params, PathParams, Shared, json, wants_new_fields};
 use crate::RegistryError;
 use crate::subject::{DEFAULT_CONTEXT, QualifiedSubject};
 
@@ -35,7 +35,7 @@ fn schema_not_found(id: impl std::fmt::Display) -> RegistryError {
 /// `GET /schemas/ids/{id}`.
 pub(crate) async fn by_id(
     State(registry): State<Shared>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     params: Params,
     scope: Option<Extension<ContextScope>>,
     headers: HeaderMap,
@@ -59,7 +59,7 @@ pub(crate) async fn by_id(
 /// `GET /schemas/ids/{id}/schema`: the schema text alone.
 pub(crate) async fn raw_by_id(
     State(registry): State<Shared>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     params: Params,
     scope: Option<Extension<ContextScope>>,
 ) -> Result<Response, RegistryError> {
@@ -88,7 +88,7 @@ pub(crate) fn raw_text(text: &str) -> Response {
 /// `GET /schemas/ids/{id}/subjects`.
 pub(crate) async fn subjects_of_id(
     State(registry): State<Shared>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     params: Params,
     scope: Option<Extension<ContextScope>>,
 ) -> Result<Response, RegistryError> {
@@ -112,7 +112,7 @@ pub(crate) async fn subjects_of_id(
 /// `GET /schemas/ids/{id}/versions`.
 pub(crate) async fn versions_of_id(
     State(registry): State<Shared>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     params: Params,
     scope: Option<Extension<ContextScope>>,
 ) -> Result<Response, RegistryError> {
@@ -135,7 +135,7 @@ pub(crate) async fn versions_of_id(
 /// `GET /schemas/guids/{guid}`.
 pub(crate) async fn by_guid(
     State(registry): State<Shared>,
-    Path(guid): Path<String>,
+    PathParams(guid): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Response, RegistryError> {
     let parsed = uuid::Uuid::parse_str(&guid).map_err(|_| schema_not_found(&guid))?;

@@ -1,14 +1,14 @@
 //! `/subjects`: listing, registering, looking up, reading and deleting
 //! subject versions.
 
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::context::ContextScope;
 use super::entities::{SchemaEntity, SchemaRequest};
 use super::schemas::raw_text;
-use super::{JsonBody, Params, Shared, json, wants_new_fields};
+use super::{JsonBody, Params, PathParams, Shared, json, wants_new_fields};
 use crate::RegistryError;
 use crate::state::{RegisterOptions, SubjectFilter, VersionSpec};
 
@@ -36,7 +36,7 @@ pub(crate) async fn list(
 /// `GET /subjects/{s}/versions`.
 pub(crate) async fn versions(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, RegistryError> {
     let as_negative = params.flag("deletedAsNegative");
@@ -57,7 +57,7 @@ pub(crate) async fn versions(
 /// `GET /subjects/{s}/versions/{v}`.
 pub(crate) async fn version(
     State(registry): State<Shared>,
-    Path((subject, version)): Path<(String, String)>,
+    PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
     headers: HeaderMap,
 ) -> Result<Response, RegistryError> {
@@ -69,7 +69,7 @@ pub(crate) async fn version(
 /// `GET /subjects/{s}/versions/{v}/schema`.
 pub(crate) async fn raw_version(
     State(registry): State<Shared>,
-    Path((subject, version)): Path<(String, String)>,
+    PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
 ) -> Result<Response, RegistryError> {
     let spec = VersionSpec::parse(&version)?;
@@ -81,7 +81,7 @@ pub(crate) async fn raw_version(
 /// reference this version.
 pub(crate) async fn referenced_by(
     State(registry): State<Shared>,
-    Path((subject, version)): Path<(String, String)>,
+    PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
 ) -> Result<Response, RegistryError> {
     let spec = VersionSpec::parse(&version)?;
@@ -103,7 +103,7 @@ pub(crate) async fn referenced_by(
 /// `POST /subjects/{s}/versions`: registers a schema.
 pub(crate) async fn register(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
     headers: HeaderMap,
     JsonBody(request): JsonBody<SchemaRequest>,
@@ -138,7 +138,7 @@ pub(crate) async fn register(
 /// `POST /subjects/{s}`: finds the version holding a schema.
 pub(crate) async fn lookup(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
     headers: HeaderMap,
     JsonBody(request): JsonBody<SchemaRequest>,
@@ -158,7 +158,7 @@ pub(crate) async fn lookup(
 /// `DELETE /subjects/{s}/versions/{v}`.
 pub(crate) async fn delete_version(
     State(registry): State<Shared>,
-    Path((subject, version)): Path<(String, String)>,
+    PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
 ) -> Result<Response, RegistryError> {
     let spec = VersionSpec::parse(&version)?;
@@ -177,7 +177,7 @@ pub(crate) async fn delete_version(
 /// `DELETE /subjects/{s}`.
 pub(crate) async fn delete_subject(
     State(registry): State<Shared>,
-    Path(subject): Path<String>,
+    PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, RegistryError> {
     let versions = registry
