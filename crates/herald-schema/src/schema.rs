@@ -29,6 +29,35 @@ impl Schema {
         references: &[Reference],
         resolver: &dyn ReferenceResolver,
     ) -> Result<Schema, SchemaError> {
+        Self::parse_with(schema_type, text, references, resolver, true)
+    }
+
+    /// Parses a schema a registry has already stored (a replayed `_schemas`
+    /// record, or one imported with its id), as Confluent parses stored
+    /// schemas: like [`Schema::parse`], except that Avro field defaults are
+    /// not checked against their types (Java's `Schema.Parser` with
+    /// `setValidateDefaults(false)`). Confluent validates defaults of new
+    /// schemas only, and older registries did not at all, so existing topics
+    /// hold schemas such as a union field whose default matches a later
+    /// branch; they must still load and take part in compatibility checks.
+    /// Such a default is kept as written (a missing-field check counts it as
+    /// present). Everything else is validated as by [`Schema::parse`].
+    pub fn parse_stored(
+        schema_type: SchemaType,
+        text: &str,
+        references: &[Reference],
+        resolver: &dyn ReferenceResolver,
+    ) -> Result<Schema, SchemaError> {
+        Self::parse_with(schema_type, text, references, resolver, false)
+    }
+
+    fn parse_with(
+        schema_type: SchemaType,
+        text: &str,
+        references: &[Reference],
+        resolver: &dyn ReferenceResolver,
+        validate_defaults: bool,
+    ) -> Result<Schema, SchemaError> {
         if schema_type == SchemaType::Protobuf {
             return Err(SchemaError::Unsupported(schema_type));
         }
@@ -38,6 +67,7 @@ impl Schema {
                 text,
                 references,
                 &dependencies,
+                validate_defaults,
             )?)),
             SchemaType::Json => Ok(Schema::Json(json::JsonSchema::parse(
                 text,

@@ -83,13 +83,17 @@ struct Inner {
 impl AvroSchema {
     /// Parses `text`; `dependencies` is the resolved closure of `references`
     /// (dependencies before their dependents), whose named types `text` may
-    /// use by full name.
+    /// use by full name. With `validate_defaults` off, field defaults that
+    /// do not fit their types are kept as written (see
+    /// [`Schema::parse_stored`](crate::Schema::parse_stored)).
     pub(crate) fn parse(
         text: &str,
         references: &[Reference],
         dependencies: &[Dependency],
+        validate_defaults: bool,
     ) -> Result<AvroSchema, AvroError> {
         let mut builder = Builder::new();
+        builder.validate_defaults = validate_defaults;
         let mut dep_top_names = Vec::new();
         for dep in dependencies {
             let reference_error = |pointer: String, reason: String| AvroError::Reference {
@@ -163,6 +167,9 @@ impl AvroSchema {
             // should it ever not, the canonical text is the safe answer.
             let reparsed = serde_json::from_str::<Json>(&text).ok().and_then(|value| {
                 let mut builder = Builder::with_dependencies_of(tree);
+                // Only the text is wanted: the schema's defaults were
+                // checked (or deliberately not) when it was parsed.
+                builder.validate_defaults = false;
                 let root = builder.add_document(value).ok()?;
                 Some(canonical::java_string(
                     &builder.nodes,

@@ -155,7 +155,9 @@ impl Builder {
                 let reason = format!("duplicate field name {:?}", field.name);
                 return Err(self.at_key("name", reason));
             }
-            if let Some(default) = &field.default {
+            if let Some(default) = &field.default
+                && self.validate_defaults
+            {
                 self.path.push(Seg::Key("default"));
                 if self.refs.len() == refs_before {
                     // Every type the field uses is already known: check now.

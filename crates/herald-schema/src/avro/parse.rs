@@ -121,6 +121,10 @@ pub(crate) struct Builder {
     pub(crate) refs: Vec<NodeId>,
     pub(crate) defaults: Vec<PendingDefault>,
     pub(crate) redefinitions: Vec<(NodeId, NodeId, String)>,
+    /// Whether field defaults must fit their types. Off for schemas a
+    /// registry already stored: Confluent validates defaults of new schemas
+    /// only, so older `_schemas` topics hold schemas that would fail today.
+    pub(crate) validate_defaults: bool,
 }
 
 impl Builder {
@@ -134,6 +138,7 @@ impl Builder {
             refs: Vec::new(),
             defaults: Vec::new(),
             redefinitions: Vec::new(),
+            validate_defaults: true,
         }
     }
 
