@@ -152,7 +152,10 @@ async fn a_queue_topic_waits_for_every_interested_group() {
         "nobody consumed: nothing goes"
     );
 
-    // A consumer group commits half; a share group accepts everything.
+    // A consumer group shows its interest (committed offset 0) before the
+    // share group exists — otherwise the cleaner may already delete what
+    // the consumer group consumed — then the share group accepts
+    // everything and the consumer group commits half.
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker.bootstrap())
         .set("group.id", "audit")
@@ -165,10 +168,17 @@ async fn a_queue_topic_waits_for_every_interested_group() {
             .unwrap();
         consumer.commit(&tpl, CommitMode::Sync).expect("commit");
     };
-    commit(N as i64 / 2);
+    commit(0);
     set_group_configs(broker.addr, "q", &[("share.auto.offset.reset", "earliest")]).await;
     let mut c = ShareClient::join(broker.addr, "q", "c", &["shared"]).await;
     drain(&mut c, N, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        partition.log_start_offset(),
+        0,
+        "the share group is done, the consumer group is not"
+    );
+    commit(N as i64 / 2);
     eventually("the start moves to the consumer group's offset", || {
         partition.log_start_offset() == N as i64 / 2
     })

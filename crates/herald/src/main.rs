@@ -9,6 +9,8 @@
 //! shutdown), 2 for invalid arguments.
 
 mod broker;
+mod registry;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -24,8 +26,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the broker and the schema registry together (data under ./data).
+    Serve(serve::ServeArgs),
     /// Run the Kafka-compatible broker.
     Broker(broker::BrokerArgs),
+    /// Run the schema registry on a Kafka cluster (Herald's or Apache Kafka).
+    Registry(registry::RegistryArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,7 +45,9 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
         Command::Broker(args) => broker::run(args),
+        Command::Registry(args) => registry::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
