@@ -63,7 +63,7 @@ impl State {
                 Err(e) => return Err(e),
             },
         };
-        let prepared = self.prepare(&q, c, self.normalize_for(&qs, normalize))?;
+        let prepared = self.prepare(&q, c, self.normalize_for(&qs, normalize), true)?;
         Ok(self.check_prepared(&qs, &prepared, &against))
     }
 

@@ -49,12 +49,14 @@ impl ReferenceResolver for StateResolver<'_> {
 
 impl StoredSchema {
     /// The parsed schema, parsed on first use against `state` (for its
-    /// references). A stored schema that no longer parses (a format Herald
-    /// does not read, such as Protobuf) yields the reason.
+    /// references) as a stored schema: defaults that a newer registry would
+    /// refuse in a new schema (as found in topics Confluent wrote) are kept.
+    /// A stored schema that does not parse (a format Herald does not read,
+    /// such as Protobuf) yields the reason.
     pub fn parsed(&self, state: &State) -> Result<Schema, String> {
         self.parsed
             .get_or_init(|| {
-                Schema::parse(
+                Schema::parse_stored(
                     self.schema_type,
                     &self.text,
                     &self.references,

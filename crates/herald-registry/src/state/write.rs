@@ -80,12 +80,15 @@ pub(crate) struct Prepared {
 
 impl State {
     /// Parses a candidate for `subject` (42201 when it does not parse or a
-    /// reference does not resolve), in normalized form if asked.
+    /// reference does not resolve), in normalized form if asked. A `new`
+    /// schema is fully validated; otherwise (lookups, IMPORT) it is read as
+    /// a stored schema, as Confluent does (field defaults unchecked).
     pub(crate) fn prepare(
         &self,
         subject: &QualifiedSubject,
         c: &Candidate,
         normalize: bool,
+        new: bool,
     ) -> Result<Prepared, RegistryError> {
         let mut references = Vec::with_capacity(c.references.len());
         for r in &c.references {
@@ -109,8 +112,12 @@ impl State {
             references.dedup();
         }
         let resolver = StateResolver::new(self, &subject.context);
-        let schema = Schema::parse(c.schema_type, &c.text, &references, &resolver)
-            .map_err(|e| RegistryError::invalid_schema(e.to_string()))?;
+        let parsed = if new {
+            Schema::parse(c.schema_type, &c.text, &references, &resolver)
+        } else {
+            Schema::parse_stored(c.schema_type, &c.text, &references, &resolver)
+        };
+        let schema = parsed.map_err(|e| RegistryError::invalid_schema(e.to_string()))?;
         let text: Arc<str> = Arc::from(if normalize {
             schema.normalized()
         } else {
@@ -168,7 +175,7 @@ impl State {
         let q = subject::validate(subject)?;
         let qs = q.qualified();
         self.visible_subject(&qs, include_deleted)?;
-        let prepared = self.prepare(&q, c, self.normalize_for(&qs, normalize))?;
+        let prepared = self.prepare(&q, c, self.normalize_for(&qs, normalize), false)?;
         if let Some(found) = self.find_content(&qs, &prepared.content, include_deleted) {
             return Ok(found);
         }
@@ -205,7 +212,21 @@ impl State {
         let q = subject::validate(subject)?;
         let qs = q.qualified();
         let mode = self.effective_mode(Some(&qs));
-        let prepared = self.prepare(&q, c, self.normalize_for(&qs, opts.normalize))?;
+        let importing = mode == Mode::Import;
+        let normalize = self.normalize_for(&qs, opts.normalize);
+        let prepared = match self.prepare(&q, c, normalize, !importing) {
+            Ok(p) => p,
+            Err(refused) => {
+                // A schema already stored (say, by a Confluent registry that did
+                // not validate defaults) is found as it is, as Confluent's
+                // look-up before registering does; only new schemas must pass.
+                let stored = self.prepare(&q, c, normalize, false).ok();
+                return match stored.and_then(|p| self.find_content(&qs, &p.content, false)) {
+                    Some(existing) if c.id.is_none() => Ok(RegisterOutcome::Existing(existing)),
+                    _ => Err(refused),
+                };
+            }
+        };
         if c.id.is_none()
             && let Some(existing) = self.find_content(&qs, &prepared.content, false)
         {
@@ -216,7 +237,6 @@ impl State {
                 "Subject {qs} is in read-only mode"
             )));
         }
-        let importing = mode == Mode::Import;
         if c.id.is_some() && !importing {
             return Err(RegistryError::not_permitted(format!(
                 "Subject {qs} is not in import mode: a schema id may only be given in IMPORT mode"
