@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use confluent_kafka::common::TopicPartition;
 use confluent_kafka::consumer::{Consumer as _, OffsetAndMetadata};
 use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::OwnedPermit;
 use tokio::sync::{mpsc, oneshot};
 
 use super::SeekTo;
@@ -32,6 +33,7 @@ pub(crate) enum Command {
     },
     Pause(bool, oneshot::Sender<Result<(), ClientError>>),
     Commit(oneshot::Sender<Result<(), ClientError>>),
+    Assignment(oneshot::Sender<Vec<(String, i32)>>),
     Close(oneshot::Sender<Result<(), ClientError>>),
 }
 
@@ -123,10 +125,14 @@ pub(crate) async fn retrier<T: DeserializeOwned + Send + 'static>(
     mut nacks: mpsc::UnboundedReceiver<Nack>,
     out: mpsc::Sender<Item<T>>,
 ) {
-    while let Some(nack) = nacks.recv().await {
-        if out.is_closed() {
-            return;
-        }
+    loop {
+        // The nack sender lives in `Shared`, which this task holds too, so
+        // the channel never closes by itself: end with the consumer's stream.
+        let nack = tokio::select! {
+            nack = nacks.recv() => nack,
+            () = out.closed() => None,
+        };
+        let Some(nack) = nack else { return };
         if decoder.shared.acks.lock().epoch(&nack.raw.tp()) != nack.epoch {
             continue;
         }
@@ -161,13 +167,7 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
         loop {
             while let Ok(command) = self.commands.try_recv() {
                 if let Some(done) = self.command(command).await {
-                    let result = self.commit().await;
-                    let closed = self
-                        .consumer
-                        .close()
-                        .await
-                        .map_err(|e| ClientError::kafka("close consumer", e));
-                    let _ = done.send(result.and(closed));
+                    self.finish(done).await;
                     return;
                 }
             }
@@ -194,10 +194,23 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
                     continue;
                 }
             };
+            // Partitions sought while this batch was being handed out: the
+            // rest of the batch for them is from before the seek.
+            let mut sought: Vec<(String, i32)> = Vec::new();
             for r in records {
+                let tp = (r.topic().to_owned(), r.partition());
+                if sought.contains(&tp) {
+                    continue;
+                }
+                let Some(permit) = self.room(&mut sought).await else {
+                    return;
+                };
+                if sought.contains(&tp) {
+                    continue;
+                }
                 let raw = Arc::new(RawRecord {
-                    topic: r.topic().to_owned(),
-                    partition: r.partition(),
+                    topic: tp.0,
+                    partition: tp.1,
                     offset: r.offset(),
                     timestamp: r.timestamp(),
                     key: r.key().cloned(),
@@ -210,12 +223,49 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
                     .acks
                     .lock()
                     .delivered(&raw.tp(), raw.offset);
-                let item = self.decoder.decode(raw, 1, epoch).await;
-                if self.out.send(item).await.is_err() {
-                    break;
-                }
+                permit.send(self.decoder.decode(raw, 1, epoch).await);
             }
         }
+    }
+
+    /// Waits for room in the stream's buffer while still serving commands,
+    /// so a `seek`, `commit` or `close` made while the application is not
+    /// reading does not wait for it. `None`: the consumer is finished.
+    async fn room(&mut self, sought: &mut Vec<(String, i32)>) -> Option<OwnedPermit<Item<T>>> {
+        loop {
+            let out = self.out.clone();
+            tokio::select! {
+                biased;
+                command = self.commands.recv() => match command {
+                    Some(Command::Seek { topic, partition, to, done }) => {
+                        let result = self.seek(&topic, partition, to).await;
+                        if let Ok(targets) = &result {
+                            sought.extend(targets.iter().cloned());
+                        }
+                        let _ = done.send(result.map(|_| ()));
+                    }
+                    Some(command) => {
+                        if let Some(done) = self.command(command).await {
+                            self.finish(done).await;
+                            return None;
+                        }
+                    }
+                    None => {}
+                },
+                permit = out.reserve_owned() => return permit.ok(),
+            }
+        }
+    }
+
+    /// Commits what is acknowledged and leaves: the reply to `close`.
+    async fn finish(&mut self, done: oneshot::Sender<Result<(), ClientError>>) {
+        let result = self.commit().await;
+        let closed = self
+            .consumer
+            .close()
+            .await
+            .map_err(|e| ClientError::kafka("close consumer", e));
+        let _ = done.send(result.and(closed));
     }
 
     /// Runs a command; returns the reply channel when it was `Close`.
@@ -225,6 +275,16 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
     ) -> Option<oneshot::Sender<Result<(), ClientError>>> {
         match command {
             Command::Close(done) => return Some(done),
+            Command::Assignment(done) => {
+                let mut assigned: Vec<(String, i32)> = self
+                    .consumer
+                    .assignment()
+                    .into_iter()
+                    .map(|tp| (tp.topic().to_owned(), tp.partition()))
+                    .collect();
+                assigned.sort();
+                let _ = done.send(assigned);
+            }
             Command::Commit(done) => {
                 let _ = done.send(self.commit().await);
             }
@@ -244,7 +304,7 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
                 to,
                 done,
             } => {
-                let _ = done.send(self.seek(&topic, partition, to).await);
+                let _ = done.send(self.seek(&topic, partition, to).await.map(|_| ()));
             }
         }
         None
@@ -255,7 +315,7 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
         topic: &str,
         partition: Option<i32>,
         to: SeekTo,
-    ) -> Result<(), ClientError> {
+    ) -> Result<Vec<(String, i32)>, ClientError> {
         let targets: Vec<TopicPartition> = self
             .consumer
             .assignment()
@@ -269,12 +329,22 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
         }
         let op = |e| ClientError::kafka(format!("seek {topic}"), e);
         match to {
-            SeekTo::Earliest => self
-                .consumer
-                .seek_to_beginning(&targets)
-                .await
-                .map_err(op)?,
-            SeekTo::Latest => self.consumer.seek_to_end(&targets).await.map_err(op)?,
+            // The client resolves these lazily, at its next fetch; resolve
+            // them now so that "latest" is the end as of the call, not as
+            // of some later moment that skips records produced meanwhile.
+            SeekTo::Earliest | SeekTo::Latest => {
+                if to == SeekTo::Earliest {
+                    self.consumer
+                        .seek_to_beginning(&targets)
+                        .await
+                        .map_err(op)?;
+                } else {
+                    self.consumer.seek_to_end(&targets).await.map_err(op)?;
+                }
+                for tp in &targets {
+                    self.consumer.position(tp).await.map_err(op)?;
+                }
+            }
             SeekTo::Offset(o) => {
                 for tp in &targets {
                     self.consumer
@@ -302,11 +372,15 @@ impl<T: DeserializeOwned + Send + 'static> Driver<T> {
                 }
             }
         }
+        let sought: Vec<(String, i32)> = targets
+            .iter()
+            .map(|tp| (tp.topic().to_owned(), tp.partition()))
+            .collect();
         let mut acks = self.decoder.shared.acks.lock();
-        for tp in &targets {
-            acks.reset(&(tp.topic().to_owned(), tp.partition()));
+        for tp in &sought {
+            acks.reset(tp);
         }
-        Ok(())
+        Ok(sought)
     }
 
     /// Commits every partition's acknowledged prefix that moved.

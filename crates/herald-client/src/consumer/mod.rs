@@ -132,7 +132,9 @@ impl<T: DeserializeOwned + Send + 'static> Consumer<T> {
         .await
     }
 
-    /// Stops fetching from every assigned partition (heartbeats go on).
+    /// Stops fetching from every assigned partition until
+    /// [`resume`](Self::resume); the consumer keeps polling, so a group
+    /// member keeps its partitions. Partitions assigned later start unpaused.
     pub async fn pause(&self) -> Result<(), ClientError> {
         self.call(|done| Command::Pause(true, done)).await
     }
@@ -140,6 +142,20 @@ impl<T: DeserializeOwned + Send + 'static> Consumer<T> {
     /// Fetches again after [`pause`](Self::pause).
     pub async fn resume(&self) -> Result<(), ClientError> {
         self.call(|done| Command::Pause(false, done)).await
+    }
+
+    /// The partitions currently assigned to this consumer, as (topic,
+    /// partition), sorted. With a group this changes as members come and
+    /// go; without one it is every partition of the consumer's topics.
+    pub async fn assignment(&self) -> Result<Vec<(String, i32)>, ClientError> {
+        let (done, wait) = oneshot::channel();
+        let closed = || ClientError::Closed {
+            what: "consumer".to_owned(),
+        };
+        self.commands
+            .send(Command::Assignment(done))
+            .map_err(|_| closed())?;
+        wait.await.map_err(|_| closed())
     }
 
     /// Commits the acknowledged prefixes now instead of at the next tick.
