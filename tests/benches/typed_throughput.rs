@@ -1,0 +1,235 @@
+//! Produce and consume typed Avro records through herald-client and through
+//! librdkafka (`rdkafka`), in one run against the same in-process broker
+//! and registry.
+//!
+//! `cargo bench -p herald-e2e --bench typed_throughput` (set
+//! `HERALD_BENCH_RECORDS` to change the default of 1,000,000 records).
+//!
+//! Both sides write the same 10-field record in the same Confluent framing
+//! (magic byte, schema id, Avro datum encoded with `serde_avro_fast`) to a
+//! one-partition topic of their own, with `acks=all` and idempotence on.
+//! herald-client: `Producer<T>::submit` with up to 50,000 records awaiting
+//! their acknowledgement (the SDK also stamps a UUIDv7 `message-id` header
+//! on each record, which the rdkafka side does not), then a group-less
+//! `Consumer<T>` from the earliest offset that acknowledges every delivery.
+//! rdkafka: a `ThreadedProducer` counting deliveries, then a `BaseConsumer`
+//! assigned the partition from the beginning, decoding each payload.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../e2e/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use apache_avro::AvroSchema;
+use harness::TestCluster;
+use herald_client::{Consumer, Message, Producer, StartFrom};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
+};
+use rdkafka::{ClientContext, Message as _, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+
+/// Records a pipelined producer may have awaiting acknowledgement.
+const WINDOW: usize = 50_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, AvroSchema)]
+#[avro(namespace = "bench")]
+struct Trade {
+    id: String,
+    account: String,
+    symbol: String,
+    venue: String,
+    quantity: i64,
+    price: f64,
+    fee: f32,
+    timestamp: i64,
+    sequence: i32,
+    settled: bool,
+}
+
+fn trade(i: usize) -> Trade {
+    Trade {
+        id: format!("trade-{i:010}"),
+        account: "ACC-000417".into(),
+        symbol: "EURUSD".into(),
+        venue: "XLON".into(),
+        quantity: i as i64 * 100,
+        price: 1.083_75,
+        fee: 2.5,
+        timestamp: 1_764_320_000_123 + i as i64,
+        sequence: i as i32,
+        settled: i.is_multiple_of(2),
+    }
+}
+
+struct Counter(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl ClientContext for Counter {}
+
+impl ProducerContext for Counter {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if result.is_err() {
+            self.0.1.fetch_add(1, Ordering::Relaxed);
+        }
+        self.0.0.fetch_add(1, Ordering::Release);
+    }
+}
+
+fn line(label: &str, records: usize, bytes: usize, elapsed: Duration) -> f64 {
+    let rate = records as f64 / elapsed.as_secs_f64();
+    println!(
+        "{label:<28} {records:>9} records in {:>7.2} s  {rate:>10.0} records/s  {:>7.1} MB/s",
+        elapsed.as_secs_f64(),
+        bytes as f64 / elapsed.as_secs_f64() / 1e6
+    );
+    rate
+}
+
+fn main() {
+    let records: usize = std::env::var("HERALD_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cluster = runtime.block_on(TestCluster::start());
+    runtime.block_on(cluster.topic("bench-herald", 1));
+    runtime.block_on(cluster.topic("bench-rdkafka", 1));
+    let registry = cluster.registry();
+    let fast: serde_avro_fast::Schema = serde_json::to_string(&Trade::get_schema())
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // herald-client produce.
+    let producer = runtime.block_on(async {
+        Producer::<Trade>::builder(&cluster.kafka, &registry, "bench-herald")
+            .avro()
+            .build()
+            .await
+            .unwrap()
+    });
+    let schema_id = producer.binding().id;
+    let started = Instant::now();
+    let bytes = runtime.block_on(async {
+        let mut pending = VecDeque::with_capacity(WINDOW);
+        let mut bytes = 0;
+        for i in 0..records {
+            let t = trade(i);
+            bytes += t.id.len() + 40;
+            pending.push_back(producer.submit(Message::new(&t)).await.unwrap());
+            if pending.len() >= WINDOW {
+                pending.pop_front().unwrap().acknowledged().await.unwrap();
+            }
+        }
+        while let Some(p) = pending.pop_front() {
+            p.acknowledged().await.unwrap();
+        }
+        bytes
+    });
+    let herald_produce = line("herald-client produce", records, bytes, started.elapsed());
+    runtime.block_on(producer.close()).unwrap();
+
+    // rdkafka produce, the same framing and datum.
+    let counts = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+    let rd: ThreadedProducer<Counter> = ClientConfig::new()
+        .set("bootstrap.servers", cluster.broker_addr.to_string())
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .create_with_context(Counter(counts.clone()))
+        .unwrap();
+    let started = Instant::now();
+    let mut bytes = 0;
+    let mut payload = Vec::with_capacity(128);
+    for i in 0..records {
+        payload.clear();
+        payload.push(0);
+        payload.extend_from_slice(&schema_id.to_be_bytes());
+        let mut config = serde_avro_fast::ser::SerializerConfig::new(&fast);
+        serde_avro_fast::to_datum(&trade(i), &mut payload, &mut config).unwrap();
+        bytes += payload.len();
+        let mut record = BaseRecord::<(), [u8], ()>::to("bench-rdkafka").payload(&payload[..]);
+        loop {
+            match rd.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                Err((e, _)) => panic!("send: {e}"),
+            }
+        }
+    }
+    rd.flush(Duration::from_secs(300)).unwrap();
+    assert_eq!(counts.0.load(Ordering::Acquire), records);
+    assert_eq!(counts.1.load(Ordering::Relaxed), 0, "failed deliveries");
+    let rd_produce = line("rdkafka produce", records, bytes, started.elapsed());
+    drop(rd);
+
+    // herald-client consume.
+    let mut consumer = runtime.block_on(async {
+        Consumer::<Trade>::builder(&cluster.kafka, &registry)
+            .topic("bench-herald")
+            .start_from(StartFrom::Earliest)
+            .avro()
+            .build()
+            .await
+            .unwrap()
+    });
+    let started = Instant::now();
+    let seen = runtime.block_on(async {
+        let mut seen = 0usize;
+        while seen < records {
+            let d = consumer.next().await.expect("stream open").unwrap();
+            assert_eq!(d.value.sequence as usize, seen);
+            d.ack();
+            seen += 1;
+        }
+        seen
+    });
+    let herald_consume = line("herald-client consume", seen, bytes, started.elapsed());
+    runtime.block_on(consumer.close()).unwrap();
+
+    // rdkafka consume and decode.
+    let rc: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", cluster.broker_addr.to_string())
+        .set("group.id", "bench-rdkafka")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("bench-rdkafka", 0, Offset::Beginning)
+        .unwrap();
+    rc.assign(&tpl).unwrap();
+    let started = Instant::now();
+    let mut seen = 0usize;
+    while seen < records {
+        let Some(m) = rc.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let m = m.unwrap();
+        let payload = m.payload().unwrap();
+        let t: Trade = serde_avro_fast::from_datum_slice(&payload[5..], &fast).unwrap();
+        assert_eq!(t.sequence as usize, seen);
+        seen += 1;
+    }
+    let rd_consume = line("rdkafka consume", seen, bytes, started.elapsed());
+
+    println!(
+        "herald-client / rdkafka: produce {:.2}, consume {:.2}",
+        herald_produce / rd_produce,
+        herald_consume / rd_consume
+    );
+    drop(cluster);
+}
