@@ -1,0 +1,234 @@
+//! One TCP connection to one broker: Kafka's size-prefixed framing, request
+//! headers with correlation ids, and the ApiVersions handshake that picks
+//! the version of every later request.
+//!
+//! Written by hand because the `kafka-protocol` crate has codecs only and
+//! the workspace's Kafka client (`confluent-kafka`) offers no share
+//! consumer; framing is four bytes of length, too little for a codec crate.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+};
+use kafka_protocol::protocol::{
+    Decodable, Encodable, Message, Request, StrBytes, encode_request_header_into_buffer,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::ShareError;
+
+/// The largest response accepted (a ShareFetch asks for at most
+/// `fetch.max.bytes`, 50 MiB by default, plus headers).
+const MAX_FRAME: usize = 100 << 20;
+/// How long to wait for a connection to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection whose requests are answered in order, one at a time.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    stream: TcpStream,
+    broker: String,
+    client_id: StrBytes,
+    correlation_id: i32,
+    /// The broker's version range per API key.
+    versions: HashMap<i16, (i16, i16)>,
+}
+
+impl Connection {
+    /// Connects to `broker` (`host:port`) and negotiates API versions.
+    pub(crate) async fn open(broker: &str, client_id: &str) -> Result<Connection, ShareError> {
+        let io = |operation: &str| {
+            let broker = broker.to_owned();
+            let operation = operation.to_owned();
+            move |source| ShareError::Io {
+                broker,
+                operation,
+                source,
+            }
+        };
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(broker))
+            .await
+            .map_err(|_| {
+                io("connect")(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no answer within 10 s",
+                ))
+            })?
+            .map_err(io("connect"))?;
+        stream.set_nodelay(true).map_err(io("set TCP_NODELAY"))?;
+        let mut conn = Connection {
+            stream,
+            broker: broker.to_owned(),
+            client_id: StrBytes::from_string(client_id.to_owned()),
+            correlation_id: 0,
+            versions: HashMap::new(),
+        };
+        conn.negotiate().await?;
+        Ok(conn)
+    }
+
+    /// The `host:port` this connection goes to.
+    pub(crate) fn broker(&self) -> &str {
+        &self.broker
+    }
+
+    /// ApiVersions v3 (KIP-511); a broker that does not know v3 answers
+    /// with a v0 body listing what it knows (the KIP-511 fallback).
+    async fn negotiate(&mut self) -> Result<(), ShareError> {
+        let request = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("herald-client"))
+            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+        let mut frame = self.exchange(ApiKey::ApiVersions, 3, &request).await?;
+        let response = ApiVersionsResponse::decode(&mut frame.clone(), 3)
+            .or_else(|_| ApiVersionsResponse::decode(&mut frame, 0))
+            .map_err(|e| ShareError::protocol(&self.broker, format!("ApiVersions: {e}")))?;
+        if response.error_code != 0 && response.api_keys.is_empty() {
+            return Err(ShareError::broker(
+                format!("ApiVersions with {}", self.broker),
+                response.error_code,
+                None,
+            ));
+        }
+        self.versions = response
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect();
+        Ok(())
+    }
+
+    /// The highest version of `R` both this client's codec and the broker
+    /// speak.
+    pub(crate) fn version_of<R: Request>(&self) -> Result<i16, ShareError> {
+        let ours = R::VERSIONS.intersect(&<R::Response as Message>::VERSIONS);
+        let name = ApiKey::try_from(R::KEY)
+            .map_or_else(|_| format!("API {}", R::KEY), |k| format!("{k:?}"));
+        let Some(&(min, max)) = self.versions.get(&R::KEY) else {
+            return Err(ShareError::protocol(
+                &self.broker,
+                format!(
+                    "the broker does not serve {name} (Kafka 4.2+ with share groups enabled does)"
+                ),
+            ));
+        };
+        let version = max.min(ours.max);
+        if version < min.max(ours.min) {
+            return Err(ShareError::protocol(
+                &self.broker,
+                format!(
+                    "no common version of {name}: the broker speaks {min}..={max}, this client {}..={}",
+                    ours.min, ours.max
+                ),
+            ));
+        }
+        Ok(version)
+    }
+
+    /// Sends `request` at the negotiated version and reads its response.
+    pub(crate) async fn call<R: Request>(
+        &mut self,
+        request: &R,
+    ) -> Result<R::Response, ShareError> {
+        let version = self.version_of::<R>()?;
+        let key = ApiKey::try_from(R::KEY).map_err(|_| {
+            ShareError::protocol(&self.broker, format!("unknown API key {}", R::KEY))
+        })?;
+        let mut frame = self.exchange(key, version, request).await?;
+        let response = R::Response::decode(&mut frame, version).map_err(|e| {
+            ShareError::protocol(&self.broker, format!("{key:?} v{version} response: {e}"))
+        })?;
+        Ok(response)
+    }
+
+    /// Writes one request frame and reads the matching response body.
+    async fn exchange(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        body: &impl Encodable,
+    ) -> Result<Bytes, ShareError> {
+        self.correlation_id = self.correlation_id.wrapping_add(1);
+        let header = RequestHeader::default()
+            .with_request_api_key(key as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(self.correlation_id)
+            .with_client_id(Some(self.client_id.clone()));
+        let encode = |e: String| {
+            ShareError::protocol(
+                &self.broker,
+                format!("cannot encode {key:?} v{version}: {e}"),
+            )
+        };
+        let mut buf = BytesMut::with_capacity(256);
+        buf.extend_from_slice(&[0; 4]);
+        encode_request_header_into_buffer(&mut buf, &header).map_err(|e| encode(e.to_string()))?;
+        body.encode(&mut buf, version)
+            .map_err(|e| encode(e.to_string()))?;
+        let len = u32::try_from(buf.len() - 4)
+            .map_err(|_| ShareError::protocol(&self.broker, "request larger than 4 GiB"))?;
+        buf[..4].copy_from_slice(&len.to_be_bytes());
+        let io = |operation: &'static str| {
+            let broker = self.broker.clone();
+            move |source| ShareError::Io {
+                broker,
+                operation: format!("{operation} {key:?}"),
+                source,
+            }
+        };
+        self.stream.write_all(&buf).await.map_err(io("send"))?;
+        let mut len = [0u8; 4];
+        self.stream
+            .read_exact(&mut len)
+            .await
+            .map_err(io("read the response to"))?;
+        let len = usize::try_from(u32::from_be_bytes(len)).unwrap_or(usize::MAX);
+        if len > MAX_FRAME {
+            return Err(ShareError::protocol(
+                &self.broker,
+                format!("{key:?} response of {len} bytes exceeds the {MAX_FRAME}-byte limit"),
+            ));
+        }
+        let mut frame = BytesMut::zeroed(len);
+        self.stream
+            .read_exact(&mut frame)
+            .await
+            .map_err(io("read the response to"))?;
+        let mut frame = frame.freeze();
+        let header = ResponseHeader::decode(&mut frame, key.response_header_version(version))
+            .map_err(|e| {
+                ShareError::protocol(&self.broker, format!("{key:?} response header: {e}"))
+            })?;
+        if header.correlation_id != self.correlation_id {
+            return Err(ShareError::protocol(
+                &self.broker,
+                format!(
+                    "{key:?}: response for request {} while waiting for {}",
+                    header.correlation_id, self.correlation_id
+                ),
+            ));
+        }
+        Ok(frame)
+    }
+}
+
+/// Every request waits at most this long past its own long-poll time.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `call` on `conn` with a deadline; a timed-out connection is
+/// unusable (its answer may still come) and must be dropped.
+pub(crate) async fn timed<T>(
+    operation: &str,
+    limit: Duration,
+    call: impl Future<Output = Result<T, ShareError>>,
+) -> Result<T, ShareError> {
+    tokio::time::timeout(limit, call)
+        .await
+        .map_err(|_| ShareError::Timeout {
+            operation: operation.to_owned(),
+            millis: limit.as_millis(),
+        })?
+}
