@@ -1,7 +1,8 @@
 //! Typed round trips, evolution and construction-time compatibility.
 
 use apache_avro::AvroSchema;
-use herald_client::{ClientError, Consumer, Producer, StartFrom};
+use herald_client::{ClientError, Consumer, Producer, SchemaSource, StartFrom};
+use herald_schema::SchemaType;
 use serde::{Deserialize, Serialize};
 
 use crate::{TestCluster, take};
@@ -207,4 +208,76 @@ async fn incompatible_types_fail_at_construction_with_findings() {
         }
         other => panic!("expected Incompatible, got {other:?}"),
     }
+}
+
+/// A payment as a Rust type, whose contract is a hand-written JSON Schema
+/// file (as the files under `schemas/`), stricter than the type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentCaptured {
+    pub payment_id: String,
+    pub order_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+const PAYMENT_CAPTURED: &str = r#"{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "PaymentCaptured",
+  "type": "object",
+  "properties": {
+    "payment_id": { "type": "string" },
+    "order_id": { "type": "string" },
+    "amount_minor": { "type": "integer", "minimum": 0 },
+    "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
+    "method": { "type": "string", "enum": ["card", "bank_transfer", "wallet"] }
+  },
+  "required": ["payment_id", "order_id", "amount_minor", "currency"],
+  "additionalProperties": false
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_file_binds_the_type_and_invalid_values_are_refused_on_produce() {
+    let c = TestCluster::start().await;
+    c.topic("payments", 1).await;
+    let registry = c.registry();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payment-captured.json");
+    std::fs::write(&file, PAYMENT_CAPTURED).unwrap();
+    let source = SchemaSource::file(SchemaType::Json, &file).unwrap();
+    let producer = Producer::<PaymentCaptured>::builder(&c.kafka, &registry, "payments")
+        .schema(source.clone())
+        .build()
+        .await
+        .unwrap();
+    let good = PaymentCaptured {
+        payment_id: "p-1".into(),
+        order_id: "o-1".into(),
+        amount_minor: 2500,
+        currency: "EUR".into(),
+        method: Some("card".into()),
+    };
+    producer.send(&good).await.unwrap();
+    // `currency` must match ^[A-Z]{3}$: refused before anything is sent.
+    let bad = PaymentCaptured {
+        currency: "euro".into(),
+        ..good.clone()
+    };
+    match producer.send(&bad).await {
+        Err(e @ ClientError::Encode { .. }) => {
+            assert!(!e.is_retriable());
+            assert!(e.to_string().contains("does not match"), "{e}");
+        }
+        other => panic!("expected an encode error, got {other:?}"),
+    }
+    let mut consumer = Consumer::<PaymentCaptured>::builder(&c.kafka, &registry)
+        .topic("payments")
+        .start_from(StartFrom::Earliest)
+        .schema(source)
+        .build()
+        .await
+        .unwrap();
+    let got = take(&mut consumer, 1).await;
+    assert_eq!((got[0].offset(), &got[0].value), (0, &good));
 }

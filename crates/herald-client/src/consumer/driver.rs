@@ -22,7 +22,10 @@ use crate::serdes::{Deserializer, Origin};
 use crate::subject::Side;
 use crate::wire::schema_id_header;
 
-pub(crate) type Item<T> = Result<Delivery<T>, ClientError>;
+/// One item of a [`Consumer`](super::Consumer)'s stream: a delivery, or
+/// why a record could not be delivered ([`ClientError::Decode`] for a
+/// record that cannot be read, a retriable error for a transient failure).
+pub type Item<T> = Result<Delivery<T>, ClientError>;
 
 pub(crate) enum Command {
     Seek {

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
 pub use delivery::Delivery;
+pub use driver::Item;
 pub use policy::RetryPolicy;
 
 use crate::ClientError;
@@ -29,7 +30,7 @@ use crate::subject::SubjectNameStrategy;
 use crate::transport::KafkaConfig;
 use acks::AckTracker;
 use delivery::Shared;
-use driver::{Command, Decoder, Driver, Item};
+use driver::{Command, Decoder, Driver};
 
 /// Where a consumer without committed offsets starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
