@@ -12,10 +12,11 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use super::acks::InFlight;
 use super::cluster::Cluster;
-use super::fetcher::{DecodeFn, Encoded, Fetcher, Shared};
+use super::fetcher::Fetcher;
 use super::membership::Member;
 use super::message::AckMode;
 use super::router::{Router, Routes};
+use super::shared::{DecodeFn, Encoded, Shared};
 use super::{ShareConsumer, ShareError, Tasks};
 use crate::registry::SchemaRegistryClient;
 use crate::serdes::{Deserializer, DeserializerConfig, Origin, SchemaSource};

@@ -8,12 +8,10 @@
 //! acknowledgements wake the loop, so they reach the broker at once and
 //! the next records come back with the answer.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::share_acknowledge_request::{
     AcknowledgePartition, AcknowledgeTopic, AcknowledgementBatch as AckBatch,
@@ -22,59 +20,19 @@ use kafka_protocol::messages::share_fetch_request::{
     AcknowledgementBatch, FetchPartition, FetchTopic, ForgottenTopic,
 };
 use kafka_protocol::messages::share_fetch_response::PartitionData;
-use kafka_protocol::messages::{GroupId, ShareAcknowledgeRequest, ShareFetchRequest};
+use kafka_protocol::messages::{ShareAcknowledgeRequest, ShareFetchRequest};
 use kafka_protocol::protocol::StrBytes;
-use parking_lot::Mutex;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::watch;
 
 use super::ShareError;
-use super::acks::{AckKind, AckQueue, InFlight, PendingAck, Tp, coalesce};
-use super::cluster::Cluster;
+use super::acks::{AckKind, AckQueue, PendingAck, Tp};
 use super::conn::{Connection, REQUEST_TIMEOUT, timed};
-use super::message::{AckMode, AckRoute, ShareMessage};
+use super::message::{AckRoute, ShareMessage};
 use super::records::{RawRecord, unpack};
-use super::router::Routes;
-use crate::ClientError;
-
-/// A record to decode into `T`.
-#[derive(Debug)]
-pub(crate) struct Encoded {
-    pub(crate) topic: Arc<str>,
-    pub(crate) partition: i32,
-    pub(crate) offset: i64,
-    /// The value's schema-id header, if the record has one.
-    pub(crate) header: Option<Bytes>,
-    pub(crate) payload: Option<Bytes>,
-}
-
-/// Turns a record into `T` (the registry-backed deserializer, or bytes).
-pub(crate) type DecodeFn<T> =
-    Arc<dyn Fn(Encoded) -> BoxFuture<'static, Result<T, ClientError>> + Send + Sync>;
-
-/// What every fetch loop of one consumer shares.
-pub(crate) struct Shared<T> {
-    pub(crate) group: String,
-    pub(crate) member_id: String,
-    pub(crate) cluster: Arc<Cluster>,
-    pub(crate) decode: DecodeFn<T>,
-    pub(crate) value_header: &'static str,
-    pub(crate) items: mpsc::UnboundedSender<Result<ShareMessage<T>, ShareError>>,
-    pub(crate) in_flight: Arc<InFlight>,
-    pub(crate) mode: AckMode,
-    pub(crate) max_in_flight: usize,
-    pub(crate) max_wait: Duration,
-    pub(crate) max_bytes: i32,
-    pub(crate) refresh: Arc<Notify>,
-    pub(crate) routes: watch::Receiver<Routes>,
-    /// Each broker's acknowledgement queue.
-    pub(crate) queues: Mutex<HashMap<i32, Arc<AckQueue>>>,
-}
-
-impl<T> Shared<T> {
-    pub(crate) fn queue(&self, node: i32) -> Arc<AckQueue> {
-        self.queues.lock().entry(node).or_default().clone()
-    }
-}
+use super::shared::{
+    Encoded, Shared, batches, by_partition, finish, group_id, is_routing_error, is_session_error,
+    next_epoch,
+};
 
 /// The fetch loop of one broker.
 pub(crate) struct Fetcher<T> {
@@ -84,48 +42,6 @@ pub(crate) struct Fetcher<T> {
     conn: Option<Connection>,
     epoch: i32,
     session: BTreeSet<Tp>,
-}
-
-/// Error codes after which a partition's leader must be looked up again.
-fn is_routing_error(code: i16) -> bool {
-    [
-        ResponseError::NotLeaderOrFollower,
-        ResponseError::UnknownTopicOrPartition,
-        ResponseError::UnknownTopicId,
-        ResponseError::FencedLeaderEpoch,
-        ResponseError::UnknownLeaderEpoch,
-        ResponseError::LeaderNotAvailable,
-    ]
-    .iter()
-    .any(|e| e.code() == code)
-}
-
-fn is_session_error(code: i16) -> bool {
-    code == ResponseError::ShareSessionNotFound.code()
-        || code == ResponseError::InvalidShareSessionEpoch.code()
-}
-
-fn next_epoch(epoch: i32) -> i32 {
-    if epoch == i32::MAX { 1 } else { epoch + 1 }
-}
-
-fn group_id(shared: &Shared<impl Sized>) -> GroupId {
-    GroupId(StrBytes::from_string(shared.group.clone()))
-}
-
-/// Acknowledgements grouped by partition.
-type ByPartition = BTreeMap<Tp, Vec<PendingAck>>;
-
-fn by_partition(acks: Vec<PendingAck>) -> ByPartition {
-    let mut out = ByPartition::new();
-    for a in acks {
-        out.entry(a.tp).or_default().push(a);
-    }
-    out
-}
-
-fn batches(acks: &[PendingAck]) -> Vec<(i64, i64, Vec<i8>)> {
-    coalesce(&acks.iter().collect::<Vec<_>>())
 }
 
 impl<T: Send + 'static> Fetcher<T> {
@@ -650,16 +566,5 @@ impl<T: Send + 'static> Fetcher<T> {
             }
         }
         self.queue.close("the consumer closed");
-    }
-}
-
-/// Answers a partition's acknowledgements with its acknowledge error code.
-fn finish(list: Vec<PendingAck>, code: i16, message: Option<&StrBytes>) {
-    for a in list {
-        if code == 0 {
-            a.finish(Ok(()));
-        } else {
-            a.refuse(code, message.map(|m| m.to_string()));
-        }
     }
 }

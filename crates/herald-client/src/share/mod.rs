@@ -61,6 +61,7 @@ mod membership;
 mod message;
 mod records;
 mod router;
+mod shared;
 
 use std::collections::BTreeSet;
 use std::pin::Pin;
@@ -79,7 +80,7 @@ pub use error::ShareError;
 pub use message::{AckMode, ShareMessage};
 
 use acks::Tp;
-use fetcher::{Encoded, Shared};
+use shared::{Encoded, Shared};
 
 use crate::registry::SchemaRegistryClient;
 use crate::transport::KafkaConfig;
@@ -145,7 +146,7 @@ impl ShareConsumer<Vec<u8>> {
     /// (a tombstone arrives as an empty value; see
     /// [`ShareMessage::payload`]).
     pub fn raw(cluster: &KafkaConfig) -> ShareConsumerBuilder<Vec<u8>> {
-        let decode: fetcher::DecodeFn<Vec<u8>> = Arc::new(|e: Encoded| {
+        let decode: shared::DecodeFn<Vec<u8>> = Arc::new(|e: Encoded| {
             Box::pin(async move { Ok(e.payload.map(|b| b.to_vec()).unwrap_or_default()) })
         });
         ShareConsumerBuilder::new(cluster, None, Some(decode))
