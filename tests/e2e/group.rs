@@ -126,3 +126,52 @@ async fn acknowledgements_commit_only_the_contiguous_prefix() {
     assert_eq!(again[0].value, order(5));
     second.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_partition_is_committed_up_to_its_acknowledged_prefix() {
+    let c = TestCluster::start().await;
+    c.topic("shipments", 2).await;
+    let registry = c.registry();
+    let producer = Producer::<OrderV1>::builder(&c.kafka, &registry, "shipments")
+        .avro()
+        .build()
+        .await
+        .unwrap();
+    for i in 0..10 {
+        producer
+            .send_message(Message::new(&order(i)).partition(i % 2))
+            .await
+            .unwrap();
+    }
+    // No periodic commit during the test: only a revocation commits.
+    let builder = || {
+        Consumer::<OrderV1>::builder(&c.kafka, &registry)
+            .topic("shipments")
+            .group("couriers")
+            .start_from(StartFrom::Earliest)
+            .commit_interval(Duration::from_secs(3600))
+            .avro()
+    };
+    let mut first = builder().build().await.unwrap();
+    take(&mut first, 10).await;
+    assert_eq!(first.assignment().await.unwrap().len(), 2);
+
+    // A second member takes one partition away from the first.
+    let mut second = builder().build().await.unwrap();
+    let (first_ref, second_ref) = (&first, &second);
+    let moved = eventually(Duration::from_secs(30), || async move {
+        let a = first_ref.assignment().await.unwrap();
+        let b = second_ref.assignment().await.unwrap();
+        (a.len() == 1 && b.len() == 1).then(|| b[0].1)
+    })
+    .await;
+    producer
+        .send_message(Message::new(&order(100)).partition(moved))
+        .await
+        .unwrap();
+    // The second member starts after what the first acknowledged.
+    let got = take(&mut second, 1).await;
+    assert_eq!((got[0].offset(), &got[0].value), (5, &order(100)));
+    first.close().await.unwrap();
+    second.close().await.unwrap();
+}

@@ -84,6 +84,13 @@ impl AckTracker {
             .collect()
     }
 
+    /// The offset to commit for `tp`, if its commit point moved since the
+    /// last commit.
+    pub(crate) fn due(&self, tp: &Tp) -> Option<i64> {
+        let p = self.partitions.get(tp)?;
+        p.commit_at.filter(|at| p.committed != Some(*at))
+    }
+
     /// Records that `offset` was committed for `tp`.
     pub(crate) fn committed(&mut self, tp: &Tp, offset: i64) {
         if let Some(p) = self.partitions.get_mut(tp) {
@@ -125,8 +132,10 @@ mod tests {
             [(tp(), 14)],
             "10, 11, 13 done; the gap at 12 is no record"
         );
+        assert_eq!(a.due(&tp()), Some(14));
         a.committed(&tp(), 14);
         assert!(a.to_commit().is_empty());
+        assert_eq!(a.due(&tp()), None);
         a.ack(&tp(), 14, 0);
         assert_eq!(a.to_commit(), [(tp(), 15)]);
     }

@@ -5,6 +5,7 @@ mod acks;
 mod delivery;
 mod driver;
 mod policy;
+mod rebalance;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -305,22 +306,28 @@ impl<T: DeserializeOwned + Send + 'static> ConsumerBuilder<T> {
             self.group.as_deref(),
             self.start == StartFrom::Latest,
         )?;
+        let (nack_tx, nack_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            acks: Mutex::new(AckTracker::default()),
+            nacks: nack_tx,
+        });
         match &self.group {
-            Some(_) => consumer
-                .subscribe_with_topics(self.topics.clone())
-                .await
-                .map_err(|e| ClientError::kafka("subscribe", e))?,
+            Some(_) => {
+                let listener = Arc::new(rebalance::CommitOnRevoke {
+                    handle: consumer.handle(),
+                    shared: shared.clone(),
+                });
+                consumer
+                    .subscribe_with_topics_listener(self.topics.clone(), listener)
+                    .await
+                    .map_err(|e| ClientError::kafka("subscribe", e))?
+            }
             None => assign_all(&mut consumer, &self.topics, self.start).await?,
         }
         let dlq = match &self.policy.dead_letter_topic {
             Some(_) => Some(Arc::new(kafka::producer(&self.cluster)?)),
             None => None,
         };
-        let (nack_tx, nack_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
-            acks: Mutex::new(AckTracker::default()),
-            nacks: nack_tx,
-        });
         let decoder = Arc::new(Decoder {
             de,
             side: self.config.side,
