@@ -6,11 +6,17 @@
 //!
 //! Exit codes: 0 after a clean run or shutdown, 1 when the service failed
 //! (cannot bind, cannot open the data directory, storage failure at
-//! shutdown), 2 for invalid arguments.
+//! shutdown), 2 for invalid arguments. Tool commands (`schema`, `topic`,
+//! `group`, `produce`, `consume`): 0 when everything passed, 1 when a
+//! contract or an input record was refused, 2 on usage, I/O or network errors.
 
 mod broker;
+mod completions;
+mod data;
 mod registry;
+mod schema;
 mod serve;
+mod tool;
 
 use std::process::ExitCode;
 
@@ -32,6 +38,21 @@ enum Command {
     Broker(broker::BrokerArgs),
     /// Run the schema registry on a Kafka cluster (Herald's or Apache Kafka).
     Registry(registry::RegistryArgs),
+    /// Contracts: check, register, lint, diff and administer schemas.
+    Schema(schema::SchemaArgs),
+    /// Create, list, describe, alter and delete topics.
+    Topic(data::topic::TopicArgs),
+    /// List and describe consumer groups, reset their offsets.
+    Group(data::group::GroupArgs),
+    /// Send JSON lines as records encoded with a registered schema.
+    Produce(data::produce::ProduceArgs),
+    /// Print records as JSON lines, decoded with their schemas.
+    Consume(data::consume::ConsumeArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +69,16 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Broker(args) => broker::run(args),
         Command::Registry(args) => registry::run(args),
+        // Tool commands report on stdout/stderr themselves and have their
+        // own exit codes: 0 pass, 1 a contract or record refused, 2 error.
+        Command::Schema(args) => return schema::run(args),
+        Command::Topic(args) => return tool::run(data::topic::run(args)),
+        Command::Group(args) => return tool::run(data::group::run(args)),
+        Command::Produce(args) => return tool::run(data::produce::run(args)),
+        Command::Consume(args) => return tool::run(data::consume::run(args)),
+        Command::Completions { shell } => {
+            return completions::print(shell, &mut <Cli as clap::CommandFactory>::command());
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

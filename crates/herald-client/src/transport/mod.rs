@@ -13,6 +13,8 @@
 mod admin;
 mod producer;
 mod reader;
+pub mod tail;
+pub mod topics;
 
 use std::collections::{BTreeMap, HashMap};
 
