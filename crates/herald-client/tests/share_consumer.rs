@@ -1,6 +1,7 @@
 //! `ShareConsumer` against a real Herald broker started in-process:
 //! competing consumers, release and redelivery, implicit and explicit
-//! acknowledgement, dead letters, and a broker restart in the middle.
+//! acknowledgement, dead letters, a broker restart in the middle, and
+//! typed values decoded through a Herald schema registry (also in-process).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,6 +11,9 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use herald_broker::{Broker, BrokerConfig, ShareConfig, run};
+use herald_client::ClientError;
+use herald_client::registry::{RegistryConfig, SchemaRegistryClient};
+use herald_client::serdes::{SchemaSource, Serializer, SerializerConfig};
 use herald_client::share::{AckMode, ShareConsumer, ShareError};
 use herald_client::transport::{KafkaConfig, RawProducer};
 use herald_log::{Log, LogOptions};
@@ -482,4 +486,137 @@ async fn a_broker_restart_loses_nothing_and_redelivers_nothing_accepted() {
         more.map(|m| m.map(|m| m.map(|m| (text(&m.value), m.delivery_count()))))
     );
     c.close().await.unwrap();
+}
+
+#[derive(
+    Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, apache_avro::AvroSchema,
+)]
+struct Order {
+    id: String,
+    cents: i64,
+}
+
+/// Starts a schema registry on `broker` and waits until it is ready.
+async fn registry(broker: &TestBroker) -> (SchemaRegistryClient, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let config = herald_registry::Config::with_bootstrap(broker.addr.to_string());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(herald_registry::serve(listener, config, async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + WAIT;
+    while !http
+        .get(format!("{url}/health"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "registry not ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (
+        SchemaRegistryClient::new(RegistryConfig::new(&url)).unwrap(),
+        stop,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn typed_values_decode_through_the_registry_and_undecodable_ones_are_dead_lettered() {
+    let broker = TestBroker::start().await;
+    broker.topic("orders", 1);
+    let (registry, _stop_registry) = registry(&broker).await;
+    group_configs(
+        broker.addr,
+        "billing",
+        &[
+            ("share.auto.offset.reset", "earliest"),
+            ("errors.deadletterqueue.topic.name", "orders-dlq"),
+            ("errors.deadletterqueue.copy.record.enable", "true"),
+        ],
+    )
+    .await;
+    group_configs(
+        broker.addr,
+        "dlq-reader",
+        &[("share.auto.offset.reset", "earliest")],
+    )
+    .await;
+    let serializer: Serializer<Order> = Serializer::new(
+        &registry,
+        &SchemaSource::avro::<Order>(),
+        SerializerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let orders: Vec<Order> = (0..3)
+        .map(|i| Order {
+            id: format!("o{i}"),
+            cents: 100 * i,
+        })
+        .collect();
+    let producer = RawProducer::connect(&broker.kafka()).unwrap();
+    for (i, order) in orders.iter().enumerate() {
+        let encoded = serializer.serialize("orders", order).await.unwrap();
+        producer
+            .send("orders", Some(0), None, Some(&encoded.payload))
+            .await
+            .unwrap();
+        if i == 1 {
+            // Not in the wire format: no magic byte, no schema id.
+            producer
+                .send("orders", Some(0), None, Some(b"garbage"))
+                .await
+                .unwrap();
+        }
+    }
+    producer.close().await.unwrap();
+
+    let mut consumer = ShareConsumer::<Order>::builder(&broker.kafka(), &registry)
+        .group("billing")
+        .topic("orders")
+        .avro()
+        .acknowledgement(AckMode::Explicit)
+        .build()
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut undecodable = Vec::new();
+    while got.len() + undecodable.len() < 4 {
+        match tokio::time::timeout(WAIT, consumer.next())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Ok(m) => {
+                got.push(m.value.clone());
+                m.accept().await.unwrap();
+            }
+            Err(ShareError::Client(e)) => match *e {
+                ClientError::Decode(d) => undecodable.push(d.offset),
+                other => panic!("not a decode error: {other}"),
+            },
+            Err(e) => panic!("stream error: {e}"),
+        }
+    }
+    consumer.close().await.unwrap();
+    assert_eq!(got, orders);
+    assert_eq!(undecodable, vec![2], "the garbage record, reported once");
+
+    // The consumer rejected it, so it is the dead-letter topic's.
+    let mut dlq = consumer_of(&broker.kafka(), "dlq-reader", "orders-dlq").await;
+    let letter = tokio::time::timeout(WAIT, dlq.next())
+        .await
+        .expect("a dead letter")
+        .unwrap()
+        .unwrap();
+    assert_eq!(letter.value, b"garbage");
+    assert_eq!(letter.header("__dlq.errors.offset"), Some(&b"2"[..]));
+    letter.accept();
+    dlq.close().await.unwrap();
+}
+
+async fn consumer_of(kafka: &KafkaConfig, group: &str, topic: &str) -> ShareConsumer<Vec<u8>> {
+    consumer(kafka, group, topic, AckMode::Explicit).await
 }
