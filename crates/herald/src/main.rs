@@ -57,10 +57,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Services log what they do; tools print their own results, so the
+    // Kafka client's informational chatter would only bury them.
+    let default_filter = match cli.command {
+        Command::Serve(_) | Command::Broker(_) | Command::Registry(_) => "info",
+        _ => "warn,confluent_kafka=error",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

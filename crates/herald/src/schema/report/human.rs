@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
-use herald_schema::Severity;
+use herald_schema::{Direction, Severity};
 
 use super::display_pointer;
 use crate::schema::check::{CheckReport, Status, SubjectReport};
@@ -97,11 +97,14 @@ fn subject(out: &mut dyn Write, s: &SubjectReport) -> std::io::Result<()> {
             .unwrap_or_default();
         writeln!(
             out,
-            "       {style}{severity}{style:#}[{}] at {} (old: {}) {DIM}{:?}{version}{DIM:#}",
+            "       {style}{severity}{style:#}[{}] at {} (old: {}) {DIM}{}{version}{DIM:#}",
             f.rule_id,
             display_pointer(&f.finding.new_path),
             display_pointer(&f.finding.old_path),
-            f.finding.direction,
+            match f.finding.direction {
+                Direction::Backward => "new schema reading old data",
+                Direction::Forward => "old schema reading new data",
+            },
         )?;
         writeln!(out, "         {}", f.finding.message)?;
         writeln!(out, "         {CYAN}hint:{CYAN:#} {}", f.hint)?;
