@@ -86,49 +86,67 @@ pub(crate) async fn run(args: ProduceArgs) -> anyhow::Result<u8> {
         Arc::new(RawProducer::connect(&args.kafka.config()).context("connecting to Kafka")?);
     let bar = crate::tool::progress(None, "produce");
 
-    // Lines are read and encoded in order; only the sends overlap.
-    let mut rejected = 0usize;
-    let mut lines = Vec::new();
-    for (i, line) in input.lines().enumerate() {
-        let number = i + 1;
-        let line = line.with_context(|| format!("reading line {number}"))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match prepare(&line, &encoder, args.key_field.as_deref()) {
-            Ok((key, payload)) => lines.push((number, key, payload)),
-            Err(reason) => {
-                rejected += 1;
-                bar.suspend(|| eprintln!("line {number}: {reason}; not sent"));
+    // A blocking thread reads and encodes lines in order while up to
+    // IN_FLIGHT sends wait for their acknowledgements; memory stays bounded
+    // however long the input is.
+    let (tx, rx) = tokio::sync::mpsc::channel::<(usize, Prepared)>(IN_FLIGHT);
+    let key_field = args.key_field.clone();
+    let reader = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        for (i, line) in input.lines().enumerate() {
+            let number = i + 1;
+            let line = line.with_context(|| format!("reading line {number}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let prepared = prepare(&line, &encoder, key_field.as_deref());
+            if tx.blocking_send((number, prepared)).is_err() {
+                break;
             }
         }
-    }
+        Ok(())
+    });
+    let lines = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     let topic = args.topic.clone();
-    let mut sends = futures_util::stream::iter(lines.into_iter().map(|(number, key, payload)| {
-        let producer = producer.clone();
-        let topic = topic.clone();
-        async move {
-            let result = producer
-                .send(&topic, None, key.as_deref(), Some(&payload))
-                .await;
-            (number, result)
-        }
-    }))
-    .buffered(IN_FLIGHT);
-    let (mut sent, mut failed) = (0usize, 0usize);
-    while let Some((number, result)) = sends.next().await {
-        match result {
-            Ok(_) => {
+    let sends = lines
+        .map(|(number, prepared)| {
+            let producer = producer.clone();
+            let topic = topic.clone();
+            async move {
+                let outcome = match prepared {
+                    Ok((key, payload)) => producer
+                        .send(&topic, None, key.as_deref(), Some(&payload))
+                        .await
+                        .map_err(|e| format!("send failed: {e}")),
+                    Err(reason) => return (number, Sent::Rejected(reason)),
+                };
+                match outcome {
+                    Ok(_) => (number, Sent::Acknowledged),
+                    Err(e) => (number, Sent::Failed(e)),
+                }
+            }
+        })
+        .buffered(IN_FLIGHT);
+    let mut sends = std::pin::pin!(sends);
+    let (mut sent, mut rejected, mut failed) = (0usize, 0usize, 0usize);
+    while let Some((number, outcome)) = sends.next().await {
+        match outcome {
+            Sent::Acknowledged => {
                 sent += 1;
                 bar.inc(1);
             }
-            Err(e) => {
+            Sent::Rejected(reason) => {
+                rejected += 1;
+                bar.suspend(|| eprintln!("line {number}: {reason}; not sent"));
+            }
+            Sent::Failed(e) => {
                 failed += 1;
-                bar.suspend(|| eprintln!("line {number}: send failed: {e}"));
+                bar.suspend(|| eprintln!("line {number}: {e}"));
             }
         }
     }
-    drop(sends);
+    reader.await.context("the input reader stopped")??;
     producer.close().await.context("closing the producer")?;
     bar.finish_and_clear();
     eprintln!(
@@ -149,12 +167,18 @@ pub(crate) async fn run(args: ProduceArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// An input line's key and framed value, or why it is refused.
+type Prepared = Result<(Option<Vec<u8>>, Vec<u8>), String>;
+
+/// What became of one input line.
+enum Sent {
+    Acknowledged,
+    Rejected(String),
+    Failed(String),
+}
+
 /// The key and framed value for one input line, or why it is refused.
-fn prepare(
-    line: &str,
-    encoder: &Encoder,
-    key_field: Option<&str>,
-) -> Result<(Option<Vec<u8>>, Vec<u8>), String> {
+fn prepare(line: &str, encoder: &Encoder, key_field: Option<&str>) -> Prepared {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let key = match key_field {
         None => None,
