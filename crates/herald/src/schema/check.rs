@@ -332,19 +332,24 @@ fn compare(
         previous.last().map(|(v, _)| *v).into_iter().collect()
     };
     let text = loaded.text.as_deref().unwrap_or("");
-    let findings: Vec<Reported> = check(level, schema, &prev, &CheckOptions::default())
-        .into_iter()
-        .map(|finding| {
-            let rule_id = finding.kind.rule_id();
-            Reported {
-                ignored: entry.ignores(&rule_id),
-                position: locate(text, &finding.new_path),
-                hint: hint(&finding),
-                rule_id,
-                finding,
-            }
-        })
-        .collect();
+    let findings: Vec<Reported> = check(
+        level,
+        schema,
+        &prev,
+        &CheckOptions::with_json_policy(entry.json_policy),
+    )
+    .into_iter()
+    .map(|finding| {
+        let rule_id = finding.kind.rule_id();
+        Reported {
+            ignored: entry.ignores(&rule_id),
+            position: locate(text, &finding.new_path),
+            hint: hint(&finding),
+            rule_id,
+            finding,
+        }
+    })
+    .collect();
     let status = if findings.iter().any(Reported::fails) {
         Status::Incompatible
     } else {

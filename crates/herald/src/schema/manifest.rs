@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use herald_schema::{CompatibilityLevel, SchemaType};
+use herald_schema::{CompatibilityLevel, JsonCompatibilityPolicy, SchemaType};
 use serde::Deserialize;
 
 use super::source::Files;
@@ -26,6 +26,7 @@ struct RawManifest {
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
     compatibility: Option<String>,
+    json_policy: Option<JsonCompatibilityPolicy>,
     #[serde(default)]
     ignore: Vec<String>,
 }
@@ -38,6 +39,7 @@ struct RawEntry {
     #[serde(rename = "type")]
     schema_type: Option<String>,
     compatibility: Option<String>,
+    json_policy: Option<JsonCompatibilityPolicy>,
     #[serde(default)]
     references: Vec<RawReference>,
     #[serde(default)]
@@ -73,6 +75,9 @@ pub(crate) struct Entry {
     pub schema_type: SchemaType,
     /// The level the manifest asks for (its own or the manifest default).
     pub compatibility: Option<CompatibilityLevel>,
+    /// How strictly JSON Schema changes are judged (Confluent's
+    /// `compatibilityPolicy`; STRICT unless the manifest says LENIENT).
+    pub json_policy: JsonCompatibilityPolicy,
     /// Entries it references.
     pub references: Vec<EntryReference>,
     /// Files of earlier versions, oldest first.
@@ -169,6 +174,10 @@ impl Manifest {
                 file: e.file,
                 schema_type,
                 compatibility,
+                json_policy: e
+                    .json_policy
+                    .or(raw.defaults.json_policy)
+                    .unwrap_or_default(),
                 references: e
                     .references
                     .into_iter()
@@ -348,6 +357,7 @@ mod tests {
             name = "money"
             file = "money.avsc"
             compatibility = "none"
+            json_policy = "LENIENT"
             "#,
         )
         .unwrap();
@@ -361,6 +371,11 @@ mod tests {
             m.entry("money").unwrap().compatibility,
             Some(CompatibilityLevel::None)
         );
+        assert_eq!(
+            m.entry("money").unwrap().json_policy,
+            JsonCompatibilityPolicy::Lenient
+        );
+        assert_eq!(orders.json_policy, JsonCompatibilityPolicy::Strict);
         assert_eq!(
             m.file_path("money.avsc"),
             PathBuf::from("schemas/money.avsc")
