@@ -402,3 +402,55 @@ fn shell_completions() {
         );
     }
 }
+
+#[test]
+fn the_manifest_json_policy_decides_whether_an_open_model_may_gain_a_property() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::create_dir_all(&new).unwrap();
+    let manifest = |policy: &str| {
+        format!(
+            "[defaults]\njson_policy = \"{policy}\"\n\n[[subject]]\nname = \"events-value\"\nfile = \"event.json\"\n"
+        )
+    };
+    std::fs::write(old.join("herald.toml"), manifest("STRICT")).unwrap();
+    std::fs::write(
+        old.join("event.json"),
+        r#"{"type":"object","properties":{"id":{"type":"string"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        new.join("event.json"),
+        r#"{"type":"object","properties":{"id":{"type":"string"},"note":{"type":"string"}}}"#,
+    )
+    .unwrap();
+    let against = format!("dir:{}", old.display());
+    let m = new.join("herald.toml");
+    for (policy, code) in [("STRICT", 1), ("LENIENT", 0)] {
+        std::fs::write(&m, manifest(policy)).unwrap();
+        let out = expect(
+            &mut herald(&[
+                "schema",
+                "check",
+                "--manifest",
+                m.to_str().unwrap(),
+                "--against",
+                &against,
+                "--format",
+                "json",
+            ]),
+            code,
+        );
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            report["subjects"][0]["status"],
+            if code == 0 {
+                "compatible"
+            } else {
+                "incompatible"
+            },
+            "{policy}: {report:#}"
+        );
+    }
+}
