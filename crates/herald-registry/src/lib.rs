@@ -25,8 +25,16 @@
 //! # }
 //! ```
 //!
-//! Non-goals (for now): Protobuf schemas, multi-instance leader election,
-//! schema linking/exporters, associations, the DEK registry.
+//! Migration: a `_schemas` topic written by Confluent's registry or
+//! Karapace replays as is (ids, versions, configs, modes, deletes). Schemas
+//! read from it, imported in IMPORT mode or looked up are parsed as stored
+//! schemas ([`herald_schema::Schema::parse_stored`]): field defaults that
+//! older registries accepted but a new registration would be refused for
+//! still load and take part in compatibility checks.
+//!
+//! Non-goals (for now): Protobuf schemas, multi-instance leader election
+//! (run one registry per `_schemas` topic), schema linking/exporters,
+//! associations, the DEK registry.
 //!
 //! Invariants: an id names one schema content per context; versions of a
 //! subject are never reused; what a client is told was written is what a
