@@ -121,13 +121,20 @@ fn main() {
             .unwrap()
     });
     let schema_id = producer.binding().id;
+    // The framed size of every record, the same on both sides (MB/s).
+    let bytes: usize = (0..records)
+        .map(|i| {
+            let mut config = serde_avro_fast::ser::SerializerConfig::new(&fast);
+            5 + serde_avro_fast::to_datum_vec(&trade(i), &mut config)
+                .unwrap()
+                .len()
+        })
+        .sum();
     let started = Instant::now();
-    let bytes = runtime.block_on(async {
+    runtime.block_on(async {
         let mut pending = VecDeque::with_capacity(WINDOW);
-        let mut bytes = 0;
         for i in 0..records {
             let t = trade(i);
-            bytes += t.id.len() + 40;
             pending.push_back(producer.submit(Message::new(&t)).await.unwrap());
             if pending.len() >= WINDOW {
                 pending.pop_front().unwrap().acknowledged().await.unwrap();
@@ -136,7 +143,6 @@ fn main() {
         while let Some(p) = pending.pop_front() {
             p.acknowledged().await.unwrap();
         }
-        bytes
     });
     let herald_produce = line("herald-client produce", records, bytes, started.elapsed());
     runtime.block_on(producer.close()).unwrap();
@@ -150,7 +156,6 @@ fn main() {
         .create_with_context(Counter(counts.clone()))
         .unwrap();
     let started = Instant::now();
-    let mut bytes = 0;
     let mut payload = Vec::with_capacity(128);
     for i in 0..records {
         payload.clear();
@@ -158,7 +163,6 @@ fn main() {
         payload.extend_from_slice(&schema_id.to_be_bytes());
         let mut config = serde_avro_fast::ser::SerializerConfig::new(&fast);
         serde_avro_fast::to_datum(&trade(i), &mut payload, &mut config).unwrap();
-        bytes += payload.len();
         let mut record = BaseRecord::<(), [u8], ()>::to("bench-rdkafka").payload(&payload[..]);
         loop {
             match rd.send(record) {
