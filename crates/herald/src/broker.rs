@@ -107,6 +107,12 @@ impl RunningBroker {
         }
     }
 
+    /// Closes the log cleanly without having served (another part of the
+    /// process failed to start), so the next start skips recovery.
+    pub(crate) async fn close(self) -> anyhow::Result<()> {
+        close_log(self.log).await
+    }
+
     /// Serves Kafka clients until `shutdown` completes, then drains the
     /// connections and closes the log cleanly (writing the clean-shutdown
     /// markers that let the next start skip recovery).
@@ -116,16 +122,21 @@ impl RunningBroker {
     ) -> anyhow::Result<()> {
         herald_broker::run(self.listener, self.broker, shutdown).await;
         tracing::info!(data_dir = %self.data_dir.display(), "shutting down: flushing the log");
-        let log = self.log;
-        let closed = tokio::task::spawn_blocking(move || log.shutdown())
-            .await
-            .context("log shutdown task")?;
-        if let Err(e) = closed {
-            bail!("clean shutdown of the log failed: {e}");
-        }
+        close_log(self.log).await?;
         tracing::info!("stopped cleanly");
         Ok(())
     }
+}
+
+/// Flushes every partition and writes the clean-shutdown markers.
+async fn close_log(log: Arc<Log>) -> anyhow::Result<()> {
+    let closed = tokio::task::spawn_blocking(move || log.shutdown())
+        .await
+        .context("log shutdown task")?;
+    if let Err(e) = closed {
+        bail!("clean shutdown of the log failed: {e}");
+    }
+    Ok(())
 }
 
 /// Completes on SIGTERM or ctrl-c (SIGINT).

@@ -29,7 +29,15 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async move {
         let broker = RunningBroker::start(&args.broker).await?;
         let config = herald_registry::Config::with_bootstrap(broker.bootstrap());
-        let registry = BoundRegistry::bind(args.registry_listen, config).await?;
+        let registry = match BoundRegistry::bind(args.registry_listen, config).await {
+            Ok(registry) => registry,
+            Err(e) => {
+                if let Err(closing) = broker.close().await {
+                    tracing::error!("{closing:#}");
+                }
+                return Err(e);
+            }
+        };
 
         let (stop_broker, broker_stopped) = oneshot::channel::<()>();
         let mut broker_task = tokio::spawn(broker.serve_until(async {
