@@ -140,7 +140,7 @@ impl<T> ShareConsumerBuilder<T> {
     }
 
     /// How the subject checked at start is named (default: topic name).
-    pub fn subject_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
+    pub fn strategy(mut self, strategy: SubjectNameStrategy) -> Self {
         self.config.strategy = strategy;
         self
     }
