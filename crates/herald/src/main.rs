@@ -7,9 +7,10 @@
 //! Exit codes: 0 after a clean run or shutdown, 1 when the service failed
 //! (cannot bind, cannot open the data directory, storage failure at
 //! shutdown), 2 for invalid arguments. Tool commands (`schema`, `topic`,
-//! `group`, `produce`, `consume`): 0 when everything passed, 1 when a
+//! `group`, `produce`, `consume`, `bench`): 0 when everything passed, 1 when a
 //! contract or an input record was refused, 2 on usage, I/O or network errors.
 
+mod bench;
 mod broker;
 mod completions;
 mod data;
@@ -48,6 +49,8 @@ enum Command {
     Produce(data::produce::ProduceArgs),
     /// Print records as JSON lines, decoded with their schemas.
     Consume(data::consume::ConsumeArgs),
+    /// Measure throughput and latency of the SDK against a running cluster.
+    Bench(bench::BenchArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Group(args) => return tool::run(data::group::run(args)),
         Command::Produce(args) => return tool::run(data::produce::run(args)),
         Command::Consume(args) => return tool::run(data::consume::run(args)),
+        Command::Bench(args) => return tool::run(bench::run(args)),
         Command::Completions { shell } => {
             return completions::print(shell, &mut <Cli as clap::CommandFactory>::command());
         }
