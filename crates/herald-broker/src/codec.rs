@@ -2,7 +2,14 @@
 //!
 //! The message codecs are the `kafka-protocol` crate's; this module only
 //! picks the header versions and handles the cases the generated code cannot:
-//! API keys it does not know, and versions newer than it can decode.
+//! API keys it does not know, versions newer than it can decode, and bodies
+//! whose lengths claim more than the frame holds.
+//!
+//! A body is decoded only for an (API, version) pair the broker serves, and
+//! only after [`crate::shape`] walked it and found every array count, string
+//! and bytes length and tagged-field size within the bytes left: the
+//! `kafka-protocol` decoders pre-allocate from those lengths, so a short
+//! frame could otherwise ask for gigabytes.
 
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
@@ -69,6 +76,15 @@ pub enum Decoded {
         /// The version it asked for.
         version: i16,
     },
+    /// A request for an API or version this broker does not serve: only its
+    /// header was decoded, never its body, so that an API nobody here needs
+    /// cannot be used to reach a decoder.
+    NotServed {
+        /// Its API.
+        api_key: ApiKey,
+        /// Its header (version, correlation id, client id).
+        header: RequestHeader,
+    },
 }
 
 /// Decodes one request frame.
@@ -97,10 +113,15 @@ pub fn decode_request(frame: Bytes) -> Result<Decoded, CodecError> {
         version,
         reason,
     };
-    let mut buf = frame;
     let header_version = api_key.request_header_version(version);
+    crate::shape::check_header(&frame, header_version).map_err(|e| malformed(e.to_string()))?;
+    let mut buf = frame;
     let header =
         RequestHeader::decode(&mut buf, header_version).map_err(|e| malformed(e.to_string()))?;
+    if !crate::shape::is_described(api_key, version) {
+        return Ok(Decoded::NotServed { api_key, header });
+    }
+    crate::shape::check_body(api_key, version, &buf).map_err(|e| malformed(e.to_string()))?;
     let body =
         RequestKind::decode(api_key, &mut buf, version).map_err(|e| malformed(e.to_string()))?;
     // Bytes after the body are ignored, as Kafka does: librdkafka's
@@ -217,6 +238,58 @@ mod tests {
         assert!(matches!(
             decode_request(long.freeze()),
             Ok(Decoded::Request(r)) if r.api_key == ApiKey::Metadata
+        ));
+    }
+
+    /// The frame `fuzz/` found: DescribeClientQuotas v0 claiming an array of
+    /// about 10^9 entries in 4 bytes. It used to abort the process.
+    const FUZZ_FRAME: [u8; 14] = [0, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0x3b, 0xff, 0, 0];
+
+    #[test]
+    fn an_api_not_served_is_answered_from_its_header_alone() {
+        match decode_request(Bytes::from_static(&FUZZ_FRAME)).unwrap() {
+            Decoded::NotServed { api_key, header } => {
+                assert_eq!(api_key, ApiKey::DescribeClientQuotas);
+                assert_eq!(header.request_api_version, 0);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // Produce v0–2 is advertised but not decoded.
+        let mut f = BytesMut::from(&frame(ApiKey::Metadata, 1, &MetadataRequest::default())[..]);
+        f[..4].copy_from_slice(&[0, 0, 0, 2]);
+        assert!(matches!(
+            decode_request(f.freeze()),
+            Ok(Decoded::NotServed {
+                api_key: ApiKey::Produce,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_served_request_claiming_more_than_its_frame_is_malformed() {
+        // The fuzz frame's body on Metadata v1, which is served.
+        let mut f = FUZZ_FRAME;
+        f[..4].copy_from_slice(&[0, 3, 0, 1]);
+        match decode_request(Bytes::copy_from_slice(&f)) {
+            Err(CodecError::Malformed {
+                api_key: ApiKey::Metadata,
+                version: 1,
+                reason,
+            }) => assert!(
+                reason.starts_with("Topics: array of 1006567424 elements"),
+                "{reason}"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+        // A client id longer than the frame, on any API.
+        let f = [0, 0x30, 0, 0, 0, 0, 0, 9, 0x40, 0, b'x'];
+        assert!(matches!(
+            decode_request(Bytes::copy_from_slice(&f)),
+            Err(CodecError::Malformed {
+                api_key: ApiKey::DescribeClientQuotas,
+                ..
+            })
         ));
     }
 }

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use crate::Broker;
 use crate::codec::{Decoded, decode_request, encode_response};
 use crate::frame::{FrameError, read_frame, write_frame};
-use crate::handlers::{Outcome, dispatch, newer_version_response};
+use crate::handlers::{Outcome, dispatch, newer_version_response, not_served};
 
 /// Why a connection ended other than by the peer closing it.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +94,7 @@ async fn read_requests(
         let Some(frame) = frame else {
             return Ok(());
         };
-        let reply: Reply = match decode_request(frame)? {
+        let (api_key, version, correlation_id, outcome) = match decode_request(frame)? {
             Decoded::NewerApiVersions {
                 correlation_id,
                 version,
@@ -106,41 +106,53 @@ async fn read_requests(
                     correlation_id,
                     &ResponseKind::ApiVersions(newer_version_response()),
                 )?;
-                Box::pin(std::future::ready(Ok(Some(bytes))))
+                if tx
+                    .send(Box::pin(std::future::ready(Ok(Some(bytes)))))
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+            Decoded::NotServed { api_key, header } => {
+                let version = header.request_api_version;
+                let outcome = not_served(api_key, version);
+                (api_key, version, header.correlation_id, outcome)
             }
             Decoded::Request(request) => {
                 let api_key = request.api_key;
                 let version = request.header.request_api_version;
                 let correlation_id = request.header.correlation_id;
                 let outcome = dispatch(broker, *request).await;
-                let close = matches!(outcome, Outcome::Close(_));
-                let reply = Box::pin(async move {
-                    let outcome = match outcome {
-                        Outcome::Deferred(rest) => rest.await,
-                        other => other,
-                    };
-                    match outcome {
-                        Outcome::Respond(body) => Ok(Some(encode_response(
-                            api_key,
-                            version,
-                            correlation_id,
-                            &body,
-                        )?)),
-                        Outcome::NoResponse => Ok(None),
-                        Outcome::Close(reason) => Err(ConnectionError::Refused(reason)),
-                        Outcome::Deferred(_) => Err(ConnectionError::Refused(format!(
-                            "{api_key:?} handler deferred twice"
-                        ))),
-                    }
-                });
-                if close {
-                    // Earlier responses still go out; then the connection ends.
-                    let _ = tx.send(reply).await;
-                    return Ok(());
-                }
-                reply
+                (api_key, version, correlation_id, outcome)
             }
         };
+        let close = matches!(outcome, Outcome::Close(_));
+        let reply: Reply = Box::pin(async move {
+            let outcome = match outcome {
+                Outcome::Deferred(rest) => rest.await,
+                other => other,
+            };
+            match outcome {
+                Outcome::Respond(body) => Ok(Some(encode_response(
+                    api_key,
+                    version,
+                    correlation_id,
+                    &body,
+                )?)),
+                Outcome::NoResponse => Ok(None),
+                Outcome::Close(reason) => Err(ConnectionError::Refused(reason)),
+                Outcome::Deferred(_) => Err(ConnectionError::Refused(format!(
+                    "{api_key:?} handler deferred twice"
+                ))),
+            }
+        });
+        if close {
+            // Earlier responses still go out; then the connection ends.
+            let _ = tx.send(reply).await;
+            return Ok(());
+        }
         if tx.send(reply).await.is_err() {
             // The writer stopped (the peer went away); it reports why.
             return Ok(());

@@ -54,6 +54,7 @@ mod groups;
 mod handlers;
 mod producers;
 mod server;
+mod shape;
 mod share;
 
 pub use broker::Broker;

@@ -144,6 +144,12 @@ impl std::fmt::Debug for Outcome {
     }
 }
 
+/// Answers a request for an API or version that is not served, by its key
+/// and version alone (its body was not decoded).
+pub(crate) fn not_served(api_key: ApiKey, version: i16) -> Outcome {
+    unsupported::respond(api_key, version)
+}
+
 /// Handles one decoded request.
 pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
     let version = request.header.request_api_version;
@@ -156,9 +162,8 @@ pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
         Ok(response) => return response,
         Err(body) => body,
     };
-    let what = format!("{api_key:?} v{version}");
     if !is_served(api_key, version) {
-        return unsupported::respond(&body, what);
+        return unsupported::respond(api_key, version);
     }
     match body {
         RequestKind::ApiVersions(req) => respond(api_versions::handle(broker, &req, version)),
@@ -193,7 +198,7 @@ pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
         RequestKind::IncrementalAlterConfigs(req) => {
             respond(incremental_alter_configs::handle(broker, req, version).await)
         }
-        other => unsupported::respond(&other, what),
+        _ => unsupported::respond(api_key, version),
     }
 }
 

@@ -1,68 +1,79 @@
 //! Answers to APIs this broker does not serve.
 //!
 //! Kafka closes the connection on a request for an API a listener does not
-//! enable. Where the request decoded and the API's response has a top-level
-//! error code, herald answers in that API's shape instead, which clients
-//! report as a clear error rather than a dropped connection; every other
-//! request closes its connection (with a log line), as on Kafka.
+//! enable. Where the API's response has a top-level error code, herald
+//! answers in that API's shape instead, which clients report as a clear
+//! error rather than a dropped connection; every other request closes its
+//! connection (with a log line), as on Kafka. The answer depends on the API
+//! key and version alone: the body of a request that is not served is never
+//! decoded (see `crate::codec`).
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::{
-    AddOffsetsToTxnResponse, DescribeAclsResponse, DescribeClientQuotasResponse,
+    AddOffsetsToTxnResponse, ApiKey, DescribeAclsResponse, DescribeClientQuotasResponse,
     DescribeDelegationTokenResponse, DescribeLogDirsResponse, DescribeUserScramCredentialsResponse,
     ElectLeadersResponse, EndTxnResponse, GetTelemetrySubscriptionsResponse,
-    ListPartitionReassignmentsResponse, RequestKind, ResponseKind, SaslHandshakeResponse,
+    ListPartitionReassignmentsResponse, ResponseKind, SaslHandshakeResponse,
 };
+use kafka_protocol::protocol::Message;
 
 use super::Outcome;
 
-macro_rules! error_response {
-    ($resp:ty, $err:expr) => {
-        ResponseKind::from(<$resp>::default().with_error_code($err.code()))
-    };
-}
-
-/// The error response for `body`, or a close when none can be given.
-pub(super) fn respond(body: &RequestKind, what: String) -> Outcome {
+/// The error response to `version` of `api_key`, or a close when none can be given.
+pub(super) fn respond(api_key: ApiKey, version: i16) -> Outcome {
+    use ApiKey as K;
     use ResponseError as R;
-    let response = match body {
+    let what = format!("{api_key:?} v{version}");
+    /// The error response, or `None` when `version` is one the response struct
+    /// cannot encode.
+    macro_rules! error_response {
+        ($resp:ty, $err:expr) => {
+            (<$resp as Message>::VERSIONS.min..=<$resp as Message>::VERSIONS.max)
+                .contains(&version)
+                .then(|| ResponseKind::from(<$resp>::default().with_error_code($err.code())))
+        };
+    }
+    let response = match api_key {
         // Kafka's answer when no SASL mechanism is enabled.
-        RequestKind::SaslHandshake(_) => {
+        K::SaslHandshake => {
             error_response!(SaslHandshakeResponse, R::UnsupportedSaslMechanism)
         }
         // Kafka's answer without an authorizer.
-        RequestKind::DescribeAcls(_) => error_response!(DescribeAclsResponse, R::SecurityDisabled),
-        RequestKind::EndTxn(_) => {
+        K::DescribeAcls => error_response!(DescribeAclsResponse, R::SecurityDisabled),
+        K::EndTxn => {
             error_response!(EndTxnResponse, R::TransactionalIdAuthorizationFailed)
         }
-        RequestKind::AddOffsetsToTxn(_) => {
+        K::AddOffsetsToTxn => {
             error_response!(
                 AddOffsetsToTxnResponse,
                 R::TransactionalIdAuthorizationFailed
             )
         }
-        RequestKind::DescribeLogDirs(_) => {
+        K::DescribeLogDirs => {
             error_response!(DescribeLogDirsResponse, R::UnsupportedVersion)
         }
-        RequestKind::DescribeClientQuotas(_) => {
+        K::DescribeClientQuotas => {
             error_response!(DescribeClientQuotasResponse, R::UnsupportedVersion)
         }
-        RequestKind::DescribeUserScramCredentials(_) => {
+        K::DescribeUserScramCredentials => {
             error_response!(DescribeUserScramCredentialsResponse, R::UnsupportedVersion)
         }
-        RequestKind::ListPartitionReassignments(_) => {
+        K::ListPartitionReassignments => {
             error_response!(ListPartitionReassignmentsResponse, R::UnsupportedVersion)
         }
-        RequestKind::ElectLeaders(_) => {
+        K::ElectLeaders => {
             error_response!(ElectLeadersResponse, R::UnsupportedVersion)
         }
-        RequestKind::DescribeDelegationToken(_) => {
+        K::DescribeDelegationToken => {
             error_response!(DescribeDelegationTokenResponse, R::UnsupportedVersion)
         }
-        RequestKind::GetTelemetrySubscriptions(_) => {
+        K::GetTelemetrySubscriptions => {
             error_response!(GetTelemetrySubscriptionsResponse, R::UnsupportedVersion)
         }
-        _ => return Outcome::Close(format!("{what} is not served by this broker")),
+        _ => None,
+    };
+    let Some(response) = response else {
+        return Outcome::Close(format!("{what} is not served by this broker"));
     };
     tracing::debug!("answering {what} with an error: not served by this broker");
     Outcome::Respond(Box::new(response))
