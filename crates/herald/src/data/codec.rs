@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use herald_client::SchemaRegistryClient;
+use herald_client::registry::{DeletedFilter, SubjectVersion};
 use herald_client::wire::{SchemaRef, frame_with_id};
 use herald_schema::Schema;
 use serde_json::Value;
@@ -80,6 +81,8 @@ impl Encoder {
 pub(crate) struct Decoder {
     registry: SchemaRegistryClient,
     avro: HashMap<SchemaRef, Arc<apache_avro::Schema>>,
+    /// The subjects and versions of each schema id shown so far.
+    versions: HashMap<u32, Vec<SubjectVersion>>,
 }
 
 impl Decoder {
@@ -88,18 +91,77 @@ impl Decoder {
         Decoder {
             registry,
             avro: HashMap::new(),
+            versions: HashMap::new(),
         }
     }
 
-    /// The JSON for a record's key or value. Bytes without the Confluent
-    /// framing are shown as JSON when they are JSON, as a string when they
-    /// are UTF-8, else as `{"hex": …}`.
-    pub async fn decode(&mut self, bytes: &[u8]) -> Result<Value, String> {
-        let framed = matches!(bytes.first(), Some(0) | Some(1)) && bytes.len() > 5;
-        if !framed {
-            return Ok(plain(bytes));
+    /// The JSON for a record's key or value, and which schema wrote it.
+    /// `header` is the record's `__key_schema_id` / `__value_schema_id`
+    /// header (Confluent's header framing): when there is one, `bytes` is
+    /// the bare datum. Bytes without any framing are shown as JSON when
+    /// they are JSON, as a string when they are UTF-8, else as
+    /// `{"hex": …}`.
+    pub async fn decode_with(
+        &mut self,
+        bytes: &[u8],
+        header: Option<&[u8]>,
+    ) -> Result<(Value, Option<SchemaRef>), String> {
+        let (reference, payload) = match header {
+            Some(h) => {
+                let (reference, _) =
+                    SchemaRef::split(h).map_err(|e| format!("schema header: {e}"))?;
+                (reference, bytes)
+            }
+            None => {
+                let framed = matches!(bytes.first(), Some(0) | Some(1)) && bytes.len() > 5;
+                if !framed {
+                    return Ok((plain(bytes), None));
+                }
+                SchemaRef::split(bytes).map_err(|e| e.to_string())?
+            }
+        };
+        self.decode_datum(reference, payload)
+            .await
+            .map(|v| (v, Some(reference)))
+    }
+
+    /// Which registered schema `reference` is, for a person: its id (or
+    /// GUID) with the subject and version holding it, the one named
+    /// `preferred_subject` when several do.
+    pub async fn describe(&mut self, reference: SchemaRef, preferred_subject: &str) -> Value {
+        let id = match reference {
+            SchemaRef::Id(id) => id,
+            SchemaRef::Guid(guid) => return serde_json::json!({ "guid": guid.to_string() }),
+        };
+        if !self.versions.contains_key(&id) {
+            // A registry that cannot say still leaves the id to show.
+            let found = self
+                .registry
+                .versions_by_id(id, DeletedFilter::Include)
+                .await
+                .unwrap_or_default();
+            self.versions.insert(id, found);
         }
-        let (reference, payload) = SchemaRef::split(bytes).map_err(|e| e.to_string())?;
+        let versions = self
+            .versions
+            .get(&id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        match versions
+            .iter()
+            .find(|v| v.subject == preferred_subject)
+            .or_else(|| versions.first())
+        {
+            Some(v) => serde_json::json!({ "id": id, "subject": v.subject, "version": v.version }),
+            None => serde_json::json!({ "id": id }),
+        }
+    }
+
+    async fn decode_datum(
+        &mut self,
+        reference: SchemaRef,
+        payload: &[u8],
+    ) -> Result<Value, String> {
         if let Some(schema) = self.avro.get(&reference) {
             return avro_to_json(schema, payload);
         }

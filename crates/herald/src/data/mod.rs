@@ -3,8 +3,10 @@
 
 pub(crate) mod codec;
 pub(crate) mod consume;
+pub(crate) mod envelope;
 pub(crate) mod group;
 pub(crate) mod produce;
+pub(crate) mod sender;
 pub(crate) mod topic;
 
 use std::collections::BTreeMap;
@@ -48,9 +50,17 @@ pub(crate) fn to_map(pairs: &[(String, String)]) -> BTreeMap<String, String> {
     pairs.iter().cloned().collect()
 }
 
-/// A point in time for `--from` / `--to`: RFC 3339 (`2026-11-28T09:00:00Z`)
-/// or a duration ago (`15m`, `2h`, `1day`); milliseconds since the epoch.
+/// A point in time for `--from` / `--to`: RFC 3339 (`2026-11-28T09:00:00Z`),
+/// milliseconds since the epoch (`1764320400000` or `@1764320400000`, as
+/// kcat's `s@`), or a duration ago (`15m`, `2h`, `1day`); milliseconds
+/// since the epoch.
 pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
+    let digits = s.strip_prefix('@').unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits
+            .parse::<i64>()
+            .map_err(|_| format!("`{s}` is too large for milliseconds since the epoch"));
+    }
     let now = std::time::SystemTime::now();
     let at = if let Ok(t) = humantime::parse_rfc3339_weak(s) {
         t
@@ -59,7 +69,7 @@ pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
             .ok_or_else(|| format!("`{s}` ago is before the epoch"))?
     } else {
         return Err(format!(
-            "`{s}` is neither a time (2026-11-28T09:00:00Z) nor a duration ago (15m, 2h)"
+            "`{s}` is neither a time (2026-11-28T09:00:00Z, @<epoch ms>) nor a duration ago (15m, 2h)"
         ));
     };
     at.duration_since(std::time::UNIX_EPOCH)
@@ -76,6 +86,9 @@ mod tests {
         assert_eq!(parse_key_value("a=b=c"), Ok(("a".into(), "b=c".into())));
         assert!(parse_key_value("novalue").is_err());
         assert_eq!(parse_time("1970-01-01T00:00:01Z"), Ok(1000));
+        assert_eq!(parse_time("1764320400000"), Ok(1_764_320_400_000));
+        assert_eq!(parse_time("@1764320400000"), Ok(1_764_320_400_000));
+        assert!(parse_time("@").is_err());
         let ago = parse_time("1h").unwrap();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
