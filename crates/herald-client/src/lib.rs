@@ -68,6 +68,7 @@ pub mod dedupe;
 mod error;
 pub mod headers;
 mod kafka;
+pub mod membership;
 mod producer;
 pub mod registry;
 mod request;

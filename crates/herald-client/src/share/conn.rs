@@ -110,9 +110,13 @@ impl Connection {
         let Some(&(min, max)) = self.versions.get(&R::KEY) else {
             return Err(ShareError::protocol(
                 &self.broker,
-                format!(
-                    "the broker does not serve {name} (Kafka 4.2+ with share groups enabled does)"
-                ),
+                if name.starts_with("Share") {
+                    format!(
+                        "the broker does not serve {name} (Kafka 4.2+ with share groups enabled does)"
+                    )
+                } else {
+                    format!("the broker does not serve {name}")
+                },
             ));
         };
         let version = max.min(ours.max);

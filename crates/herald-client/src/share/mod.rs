@@ -53,8 +53,8 @@
 
 mod acks;
 mod builder;
-mod cluster;
-mod conn;
+pub(crate) mod cluster;
+pub(crate) mod conn;
 mod error;
 mod fetcher;
 mod membership;
