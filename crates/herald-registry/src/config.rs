@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use herald_client::transport::KafkaConfig;
 
+use crate::cluster::ElectionConfig;
+
 /// How a registry runs. [`Config::default`] is a registry on
 /// `0.0.0.0:8081` over a broker on `127.0.0.1:9092`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,10 @@ pub struct Config {
     /// How long the replay of `_schemas` may stall before start-up fails
     /// (Confluent's `kafkastore.init.timeout.ms`).
     pub init_timeout: Duration,
+    /// Several instances over one `_schemas`: the leader election this
+    /// instance takes part in. `None` (the default, and `herald serve`):
+    /// the only instance, which writes without electing anyone.
+    pub election: Option<ElectionConfig>,
 }
 
 impl Default for Config {
@@ -32,6 +38,7 @@ impl Default for Config {
             topic: "_schemas".to_owned(),
             max_body_bytes: 8 * 1024 * 1024,
             init_timeout: Duration::from_secs(60),
+            election: None,
         }
     }
 }

@@ -158,6 +158,18 @@ pub enum RegistryError {
         /// What timed out.
         reason: String,
     },
+    /// 50003: a follower could not forward a write to the leader.
+    #[error("Error while forwarding the request to the leader: {reason}")]
+    ForwardFailed {
+        /// What failed.
+        reason: String,
+    },
+    /// 50004: no leader is known to take a write.
+    #[error("Unknown leader: {reason}")]
+    UnknownLeader {
+        /// Why no leader is known.
+        reason: String,
+    },
     /// A `_schemas` record that is not in Confluent's format. Never sent to
     /// HTTP clients in practice: replay logs and skips such records.
     #[error("unreadable _schemas record: {reason}")]
@@ -202,6 +214,8 @@ impl RegistryError {
             E::SchemaTooLarge { .. } => 42209,
             E::Store { .. } | E::BadRecord { .. } => 50001,
             E::Timeout { .. } => 50002,
+            E::ForwardFailed { .. } => 50003,
+            E::UnknownLeader { .. } => 50004,
             E::Http { status, .. } => u32::from(*status),
         }
     }

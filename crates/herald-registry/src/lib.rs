@@ -43,6 +43,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod cluster;
 mod config;
 mod error;
 mod metrics;
@@ -53,6 +54,7 @@ pub mod state;
 pub mod store;
 pub mod subject;
 
+pub use cluster::{ElectionConfig, Role};
 pub use config::Config;
 pub use error::RegistryError;
 pub use metrics::Metrics;

@@ -2,7 +2,7 @@
 
 use herald_client::ClientError;
 use herald_client::transport::{
-    KafkaConfig, PartitionReader, RawProducer, TopicSpec, ensure_topic,
+    KafkaConfig, PartitionReader, RawProducer, RawRecord, TopicSpec, ensure_topic,
 };
 
 use crate::record::Record;
@@ -24,19 +24,33 @@ pub struct Replayed {
     pub records: usize,
     /// Records skipped because they are not registry records.
     pub skipped: usize,
+    /// The offset after the last record read: where tailing goes on.
+    pub next_offset: i64,
 }
 
 impl KafkaStore {
     /// Creates the topic if it is missing, replays it into a fresh state,
-    /// and connects the producer that appends to it.
-    pub async fn open(config: &Config) -> Result<(KafkaStore, Replayed), RegistryError> {
+    /// and connects the producer that appends to it. With an election
+    /// configured, the reader that replayed is handed back to go on
+    /// tailing; otherwise it is closed.
+    pub async fn open(
+        config: &Config,
+    ) -> Result<(KafkaStore, Replayed, Option<PartitionReader>), RegistryError> {
         let created = ensure_topic(&config.kafka, &TopicSpec::compacted(config.topic.clone()))
             .await
             .map_err(store_error)?;
         if created {
             tracing::info!(topic = config.topic, "created the schemas topic");
         }
-        let replayed = replay(&config.kafka, &config.topic, config.init_timeout).await?;
+        let (replayed, reader) = replay(&config.kafka, &config.topic, config.init_timeout).await?;
+        let reader = if config.election.is_some() {
+            Some(reader)
+        } else {
+            if let Err(e) = reader.close().await {
+                tracing::warn!(error = %e, "closing the schemas reader");
+            }
+            None
+        };
         let producer = RawProducer::connect(&config.kafka).map_err(store_error)?;
         Ok((
             KafkaStore {
@@ -44,20 +58,25 @@ impl KafkaStore {
                 topic: config.topic.clone(),
             },
             replayed,
+            reader,
         ))
     }
 
     /// Appends records in order, each acknowledged (acks=all) before the next
     /// is sent, so a failure leaves a prefix written and nothing after it.
-    pub async fn append(&self, records: &[Record]) -> Result<(), RegistryError> {
+    /// Returns the offset of each record.
+    pub async fn append(&self, records: &[Record]) -> Result<Vec<i64>, RegistryError> {
+        let mut offsets = Vec::with_capacity(records.len());
         for record in records {
             let (key, value) = record.encode();
-            self.producer
+            let delivery = self
+                .producer
                 .send(&self.topic, Some(0), Some(&key), value.as_deref())
                 .await
                 .map_err(store_error)?;
+            offsets.push(delivery.offset);
         }
-        Ok(())
+        Ok(offsets)
     }
 
     /// Flushes and closes the producer.
@@ -72,35 +91,54 @@ async fn replay(
     kafka: &KafkaConfig,
     topic: &str,
     timeout: std::time::Duration,
-) -> Result<Replayed, RegistryError> {
+) -> Result<(Replayed, PartitionReader), RegistryError> {
     let mut reader = PartitionReader::open(kafka, topic, 0, 0)
         .await
         .map_err(store_error)?;
-    let raw = reader.read_to_end_within(timeout).await;
-    if let Err(e) = reader.close().await {
-        tracing::warn!(error = %e, "closing the schemas reader");
-    }
-    let raw = raw.map_err(store_error)?;
-    let mut state = State::new();
-    let mut skipped = 0;
-    for r in &raw {
-        let Some(key) = &r.key else {
-            skipped += 1;
-            continue;
-        };
-        match Record::decode(key, r.value.as_deref()) {
-            Ok(record) => state.apply(&record),
-            Err(e) => {
-                skipped += 1;
-                tracing::warn!(offset = r.offset, error = %e, "skipping a record of the schemas topic");
+    let raw = match reader.read_to_end_within(timeout).await {
+        Ok(raw) => raw,
+        Err(e) => {
+            if let Err(e) = reader.close().await {
+                tracing::warn!(error = %e, "closing the schemas reader");
             }
+            return Err(store_error(e));
+        }
+    };
+    let after_last = raw.last().map_or(0, |r| r.offset + 1);
+    // Past any offsets without a record (compacted away at the end).
+    let next_offset = reader
+        .position()
+        .await
+        .map_or(after_last, |p| p.max(after_last));
+    let mut state = State::new();
+    let skipped = raw.iter().filter(|r| !apply_raw(&mut state, r)).count();
+    Ok((
+        Replayed {
+            state,
+            records: raw.len(),
+            skipped,
+            next_offset,
+        },
+        reader,
+    ))
+}
+
+/// Applies one record read from `_schemas`; false (and a log line) when it
+/// is not a registry record.
+pub(crate) fn apply_raw(state: &mut State, r: &RawRecord) -> bool {
+    let Some(key) = &r.key else {
+        return false;
+    };
+    match Record::decode(key, r.value.as_deref()) {
+        Ok(record) => {
+            state.apply(&record);
+            true
+        }
+        Err(e) => {
+            tracing::warn!(offset = r.offset, error = %e, "skipping a record of the schemas topic");
+            false
         }
     }
-    Ok(Replayed {
-        state,
-        records: raw.len(),
-        skipped,
-    })
 }
 
 fn store_error(e: ClientError) -> RegistryError {

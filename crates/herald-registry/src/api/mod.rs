@@ -113,6 +113,10 @@ pub fn router(registry: Arc<Registry>) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            registry.clone(),
+            crate::cluster::forward::route_writes,
+        ))
         .layer(middleware::from_fn_with_state(registry.clone(), observe))
         .with_state(registry);
     context::with_context_paths(api)

@@ -34,11 +34,30 @@ impl TestBroker {
         Self::start_on(dir, "127.0.0.1:0".parse().unwrap()).await
     }
 
+    /// A broker whose classic groups accept second-long sessions and
+    /// complete their first rebalance at once, so leader elections in
+    /// tests take milliseconds.
+    pub async fn start_for_elections() -> TestBroker {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let mut config = BrokerConfig::default();
+        config.groups.min_session_timeout_ms = 200;
+        config.groups.initial_rebalance_delay_ms = 0;
+        Self::start_with(dir, "127.0.0.1:0".parse().unwrap(), config).await
+    }
+
     async fn start_on(dir: Arc<tempfile::TempDir>, bind: SocketAddr) -> TestBroker {
+        Self::start_with(dir, bind, BrokerConfig::default()).await
+    }
+
+    async fn start_with(
+        dir: Arc<tempfile::TempDir>,
+        bind: SocketAddr,
+        config: BrokerConfig,
+    ) -> TestBroker {
         let log = Arc::new(Log::open(dir.path(), LogOptions::default()).unwrap());
         let listener = TcpListener::bind(bind).await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let broker = Arc::new(Broker::new(BrokerConfig::default(), log.clone(), addr));
+        let broker = Arc::new(Broker::new(config, log.clone(), addr));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(run(listener, broker, async {
             let _ = stopped.await;
