@@ -279,3 +279,76 @@ fn a_group_starts_from_an_offset_or_a_time_only_where_it_has_committed_nothing()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[derive(Debug, serde::Serialize, apache_avro::AvroSchema)]
+#[avro(namespace = "com.acme.sensors")]
+struct Reading {
+    sensor: String,
+    celsius: f64,
+}
+
+#[test]
+fn records_framed_by_a_schema_header_are_decoded_and_named() {
+    use herald_client::transport::KafkaConfig;
+    use herald_client::{IdLocation, Message, Producer, SchemaRegistryClient};
+
+    let server = serve();
+    expect(&mut server.herald(&["topic", "create", "readings"]), 0);
+    // The SDK in Confluent's header framing: the schema GUID in
+    // `__value_schema_id`, the bare Avro datum as the value.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let kafka = KafkaConfig::new(&server.bootstrap);
+        let registry = SchemaRegistryClient::with_urls(&server.registry).unwrap();
+        let producer = Producer::<Reading>::builder(&kafka, &registry, "readings")
+            .avro()
+            .id_location(IdLocation::Header)
+            .build()
+            .await
+            .unwrap();
+        let reading = Reading {
+            sensor: "s-1".into(),
+            celsius: 21.5,
+        };
+        producer
+            .send_message(Message::new(&reading).key(b"s-1"))
+            .await
+            .unwrap();
+        producer.close().await.unwrap();
+    });
+    let record = lines(&expect(
+        &mut server.herald(&[
+            "consume",
+            "readings",
+            "--from",
+            "earliest",
+            "-n",
+            "1",
+            "--verbose",
+        ]),
+        0,
+    ))
+    .remove(0);
+    assert_eq!(record["value"], json!({"sensor": "s-1", "celsius": 21.5}));
+    assert_eq!(record["key"], "s-1");
+    assert_eq!(
+        record["value_schema"]["subject"], "readings-value",
+        "{record}"
+    );
+    assert_eq!(record["value_schema"]["version"], 1, "{record}");
+    assert!(record["value_schema"]["guid"].is_string(), "{record}");
+    assert!(record["value_schema"]["id"].is_u64(), "{record}");
+    let headers = record["headers"].as_object().unwrap();
+    assert!(headers.contains_key("message-id"), "{record}");
+    assert!(!headers.contains_key("__value_schema_id"), "{record}");
+    // The plain output is the value alone.
+    let value = expect(
+        &mut server.herald(&["consume", "readings", "--from", "earliest", "-n", "1"]),
+        0,
+    );
+    assert_eq!(lines(&value), [json!({"sensor": "s-1", "celsius": 21.5})]);
+}

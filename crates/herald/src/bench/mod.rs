@@ -67,7 +67,7 @@ struct ProduceBench {
     #[arg(long, default_value_t = 10_000)]
     in_flight: usize,
     /// Send at most this many records per second (default: as fast as acknowledgements allow).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_rate)]
     rate: Option<f64>,
     #[command(flatten)]
     common: CommonFlags,
@@ -122,6 +122,13 @@ fn parse_size(s: &str) -> Result<usize, String> {
         _ => Err(format!(
             "`{s}`: a record size is {MIN_SIZE} to {MAX_SIZE} bytes"
         )),
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && (0.01..=1e9).contains(&r) => Ok(r),
+        _ => Err(format!("`{s}`: a rate is 0.01 to 1e9 records per second")),
     }
 }
 
@@ -306,8 +313,9 @@ async fn consume(a: ConsumeBench) -> anyhow::Result<(Report, bool)> {
         builder = builder.group(g.clone());
     }
     let mut consumer = builder.build().await.context("starting the consumer")?;
-    // Rates count from here: group membership and the schema check are
-    // done; fetching the first records is part of reading.
+    // Rates count from here, after the schema check and the assignment (or
+    // the subscription: a group's join is part of the wait for the first
+    // record, which the report gives as first_record_ms).
     let started = Instant::now();
     let bar = crate::tool::progress(Some(want), "consume");
     let consumed = run::consume(&mut consumer, want, a.common.idle_timeout, started, &bar).await;
@@ -347,4 +355,21 @@ async fn consume(a: ConsumeBench) -> anyhow::Result<(Report, bool)> {
         report,
         consumed.undecodable == 0 && consumed.delivered == want,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_rates_are_checked() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("31").is_err());
+        assert!(parse_size("1000001").is_err());
+        assert!(parse_size("big").is_err());
+        assert_eq!(parse_rate("2500"), Ok(2500.0));
+        for bad in ["0", "-1", "NaN", "inf", "1e10", "fast"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
 }

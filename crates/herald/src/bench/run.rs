@@ -72,9 +72,10 @@ pub(crate) async fn produce(
             .acquire_owned()
             .await
             .context("the send window closed")?;
-        if let Some(rate) = load.rate {
-            let due = started + Duration::from_secs_f64(seq as f64 / rate);
-            tokio::time::sleep_until(due.into()).await;
+        if let Some(rate) = load.rate
+            && let Ok(offset) = Duration::try_from_secs_f64(seq as f64 / rate)
+        {
+            tokio::time::sleep_until((started + offset).into()).await;
         }
         let record = BenchRecord::new(seq as i64, load.size, &filler);
         let size = record.framed_size() as u64;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use herald_client::SchemaRegistryClient;
-use herald_client::registry::{DeletedFilter, SubjectVersion};
+use herald_client::registry::{DeletedFilter, Normalize, SchemaRequest, SubjectVersion};
 use herald_client::wire::{SchemaRef, frame_with_id};
 use herald_schema::Schema;
 use serde_json::Value;
@@ -83,6 +83,8 @@ pub(crate) struct Decoder {
     avro: HashMap<SchemaRef, Arc<apache_avro::Schema>>,
     /// The subjects and versions of each schema id shown so far.
     versions: HashMap<u32, Vec<SubjectVersion>>,
+    /// The id of each schema GUID shown so far, where one was found.
+    guid_ids: HashMap<SchemaRef, Option<u32>>,
 }
 
 impl Decoder {
@@ -92,6 +94,7 @@ impl Decoder {
             registry,
             avro: HashMap::new(),
             versions: HashMap::new(),
+            guid_ids: HashMap::new(),
         }
     }
 
@@ -125,14 +128,26 @@ impl Decoder {
             .map(|v| (v, Some(reference)))
     }
 
-    /// Which registered schema `reference` is, for a person: its id (or
-    /// GUID) with the subject and version holding it, the one named
-    /// `preferred_subject` when several do.
+    /// Which registered schema `reference` is, for a person: its id (and
+    /// GUID when the record named it so) with the subject and version
+    /// holding it, the one named `preferred_subject` when several do.
     pub async fn describe(&mut self, reference: SchemaRef, preferred_subject: &str) -> Value {
+        let mut out = serde_json::Map::new();
         let id = match reference {
             SchemaRef::Id(id) => id,
-            SchemaRef::Guid(guid) => return serde_json::json!({ "guid": guid.to_string() }),
+            SchemaRef::Guid(guid) => {
+                out.insert("guid".to_owned(), Value::String(guid.to_string()));
+                if !self.guid_ids.contains_key(&reference) {
+                    let id = self.id_of_guid(reference, preferred_subject).await;
+                    self.guid_ids.insert(reference, id);
+                }
+                match self.guid_ids.get(&reference).copied().flatten() {
+                    Some(id) => id,
+                    None => return Value::Object(out),
+                }
+            }
         };
+        out.insert("id".to_owned(), Value::from(id));
         if !self.versions.contains_key(&id) {
             // A registry that cannot say still leaves the id to show.
             let found = self
@@ -147,14 +162,40 @@ impl Decoder {
             .get(&id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        match versions
+        if let Some(v) = versions
             .iter()
             .find(|v| v.subject == preferred_subject)
             .or_else(|| versions.first())
         {
-            Some(v) => serde_json::json!({ "id": id, "subject": v.subject, "version": v.version }),
-            None => serde_json::json!({ "id": id }),
+            out.insert("subject".to_owned(), Value::String(v.subject.clone()));
+            out.insert("version".to_owned(), Value::from(v.version));
         }
+        Value::Object(out)
+    }
+
+    /// The id of the schema a GUID names, in the default context: as the
+    /// registry lists it, or else as `subject` has it registered (a
+    /// registry need not serve `GET /schemas/guids/{guid}/ids`).
+    async fn id_of_guid(&self, reference: SchemaRef, subject: &str) -> Option<u32> {
+        if let SchemaRef::Guid(guid) = reference
+            && let Ok(ids) = self.registry.ids_by_guid(guid).await
+            && let Some(c) = ids
+                .iter()
+                .find(|c| c.context.is_empty() || c.context == ".")
+        {
+            return Some(c.id);
+        }
+        let text = self.registry.schema_by_ref(reference).await.ok()?;
+        let request = SchemaRequest {
+            schema: text.schema.clone(),
+            schema_type: text.schema_type.clone(),
+            references: text.references.clone(),
+        };
+        self.registry
+            .lookup(subject, &request, Normalize::No)
+            .await
+            .ok()
+            .map(|found| found.id)
     }
 
     async fn decode_datum(
