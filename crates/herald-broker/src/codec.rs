@@ -6,10 +6,11 @@
 //! whose lengths claim more than the frame holds.
 //!
 //! A body is decoded only for an (API, version) pair the broker serves, and
-//! only after [`crate::shape`] walked it and found every array count, string
-//! and bytes length and tagged-field size within the bytes left: the
-//! `kafka-protocol` decoders pre-allocate from those lengths, so a short
-//! frame could otherwise ask for gigabytes.
+//! only after the broker's own description of that request (`shape`) was
+//! walked over it and found every array count, string and bytes length and
+//! tagged-field size within the bytes left, and what the decoder will build
+//! within a budget: the `kafka-protocol` decoders pre-allocate from those
+//! lengths, so a short frame could otherwise ask for gigabytes.
 
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
@@ -87,8 +88,10 @@ pub enum Decoded {
     },
 }
 
-/// Decodes one request frame.
-pub fn decode_request(frame: Bytes) -> Result<Decoded, CodecError> {
+/// Decodes one request frame. The arrays and maps decoded from it take at
+/// most about `max_decoded` bytes (the broker passes its request-size
+/// limit); a frame that would need more is [`CodecError::Malformed`].
+pub fn decode_request(frame: Bytes, max_decoded: usize) -> Result<Decoded, CodecError> {
     if frame.len() < 8 {
         return Err(CodecError::ShortFrame(frame.len()));
     }
@@ -114,14 +117,16 @@ pub fn decode_request(frame: Bytes) -> Result<Decoded, CodecError> {
         reason,
     };
     let header_version = api_key.request_header_version(version);
-    crate::shape::check_header(&frame, header_version).map_err(|e| malformed(e.to_string()))?;
+    crate::shape::check_header(&frame, header_version, max_decoded)
+        .map_err(|e| malformed(e.to_string()))?;
     let mut buf = frame;
     let header =
         RequestHeader::decode(&mut buf, header_version).map_err(|e| malformed(e.to_string()))?;
     if !crate::shape::is_described(api_key, version) {
         return Ok(Decoded::NotServed { api_key, header });
     }
-    crate::shape::check_body(api_key, version, &buf).map_err(|e| malformed(e.to_string()))?;
+    crate::shape::check_body(api_key, version, &buf, max_decoded)
+        .map_err(|e| malformed(e.to_string()))?;
     let body =
         RequestKind::decode(api_key, &mut buf, version).map_err(|e| malformed(e.to_string()))?;
     // Bytes after the body are ignored, as Kafka does: librdkafka's
@@ -171,6 +176,8 @@ mod tests {
     use kafka_protocol::messages::{ApiVersionsRequest, MetadataRequest};
     use kafka_protocol::protocol::{StrBytes, encode_request_header_into_buffer};
 
+    const MAX_DECODED: usize = 100 << 20;
+
     fn frame(key: ApiKey, version: i16, body: &impl Encodable) -> Bytes {
         let mut buf = BytesMut::new();
         let header = RequestHeader::default()
@@ -187,7 +194,7 @@ mod tests {
     fn decodes_flexible_and_non_flexible_requests() {
         for version in [0, 1, 4, 9, 12] {
             let f = frame(ApiKey::Metadata, version, &MetadataRequest::default());
-            let Decoded::Request(r) = decode_request(f).unwrap() else {
+            let Decoded::Request(r) = decode_request(f, MAX_DECODED).unwrap() else {
                 panic!("expected a request");
             };
             assert_eq!(r.api_key, ApiKey::Metadata);
@@ -202,7 +209,7 @@ mod tests {
         let mut f =
             BytesMut::from(&frame(ApiKey::ApiVersions, 3, &ApiVersionsRequest::default())[..]);
         f[2..4].copy_from_slice(&99i16.to_be_bytes());
-        match decode_request(f.freeze()).unwrap() {
+        match decode_request(f.freeze(), MAX_DECODED).unwrap() {
             Decoded::NewerApiVersions {
                 correlation_id,
                 version,
@@ -214,11 +221,14 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(matches!(
-            decode_request(Bytes::from_static(&[0, 3])),
+            decode_request(Bytes::from_static(&[0, 3]), MAX_DECODED),
             Err(CodecError::ShortFrame(2))
         ));
         assert!(matches!(
-            decode_request(Bytes::from_static(&[0x7f, 0, 0, 0, 0, 0, 0, 1])),
+            decode_request(
+                Bytes::from_static(&[0x7f, 0, 0, 0, 0, 0, 0, 1]),
+                MAX_DECODED
+            ),
             Err(CodecError::UnknownApiKey {
                 api_key: 0x7f00,
                 correlation_id: 1
@@ -228,7 +238,7 @@ mod tests {
         let f = frame(ApiKey::Metadata, 9, &MetadataRequest::default());
         let cut = f.slice(..f.len() - 1);
         assert!(matches!(
-            decode_request(cut),
+            decode_request(cut, MAX_DECODED),
             Err(CodecError::Malformed { .. })
         ));
         // Trailing bytes after a complete body are ignored, as by Kafka
@@ -236,7 +246,7 @@ mod tests {
         let mut long = BytesMut::from(&f[..]);
         long.extend_from_slice(&[0, 0, 0]);
         assert!(matches!(
-            decode_request(long.freeze()),
+            decode_request(long.freeze(), MAX_DECODED),
             Ok(Decoded::Request(r)) if r.api_key == ApiKey::Metadata
         ));
     }
@@ -247,7 +257,7 @@ mod tests {
 
     #[test]
     fn an_api_not_served_is_answered_from_its_header_alone() {
-        match decode_request(Bytes::from_static(&FUZZ_FRAME)).unwrap() {
+        match decode_request(Bytes::from_static(&FUZZ_FRAME), MAX_DECODED).unwrap() {
             Decoded::NotServed { api_key, header } => {
                 assert_eq!(api_key, ApiKey::DescribeClientQuotas);
                 assert_eq!(header.request_api_version, 0);
@@ -258,7 +268,7 @@ mod tests {
         let mut f = BytesMut::from(&frame(ApiKey::Metadata, 1, &MetadataRequest::default())[..]);
         f[..4].copy_from_slice(&[0, 0, 0, 2]);
         assert!(matches!(
-            decode_request(f.freeze()),
+            decode_request(f.freeze(), MAX_DECODED),
             Ok(Decoded::NotServed {
                 api_key: ApiKey::Produce,
                 ..
@@ -271,7 +281,7 @@ mod tests {
         // The fuzz frame's body on Metadata v1, which is served.
         let mut f = FUZZ_FRAME;
         f[..4].copy_from_slice(&[0, 3, 0, 1]);
-        match decode_request(Bytes::copy_from_slice(&f)) {
+        match decode_request(Bytes::copy_from_slice(&f), MAX_DECODED) {
             Err(CodecError::Malformed {
                 api_key: ApiKey::Metadata,
                 version: 1,
@@ -285,7 +295,7 @@ mod tests {
         // A client id longer than the frame, on any API.
         let f = [0, 0x30, 0, 0, 0, 0, 0, 9, 0x40, 0, b'x'];
         assert!(matches!(
-            decode_request(Bytes::copy_from_slice(&f)),
+            decode_request(Bytes::copy_from_slice(&f), MAX_DECODED),
             Err(CodecError::Malformed {
                 api_key: ApiKey::DescribeClientQuotas,
                 ..

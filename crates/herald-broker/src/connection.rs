@@ -94,7 +94,7 @@ async fn read_requests(
         let Some(frame) = frame else {
             return Ok(());
         };
-        let (api_key, version, correlation_id, outcome) = match decode_request(frame)? {
+        let (api_key, version, correlation_id, outcome) = match decode_request(frame, limit)? {
             Decoded::NewerApiVersions {
                 correlation_id,
                 version,

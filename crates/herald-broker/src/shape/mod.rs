@@ -10,8 +10,11 @@
 //! frame when one claims more than the bytes left in it. After a body passes,
 //! every array count is at most the bytes left divided by its element's
 //! smallest encoding (at least one byte), and every string, bytes and tagged
-//! field fits in the frame, so what the decoder allocates is bounded by the
-//! frame size (itself bounded by `max_request_bytes`).
+//! field fits in the frame. Since a decoded element can take some 30 times
+//! its smallest encoding (a one-byte empty string becomes a 32-byte
+//! `StrBytes`), the walker also adds up what the decoded arrays and
+//! tagged-field maps will take and refuses a body over a budget (the
+//! broker passes its request-size limit).
 //!
 //! The descriptions follow Kafka's message specifications: fields with the
 //! versions they exist in, the versions a field may be null in (used by the
@@ -170,18 +173,47 @@ pub(crate) fn is_described(key: ApiKey, version: i16) -> bool {
 
 /// Checks a request body (the bytes after the header) against the
 /// description of `key` at `version`: every length must fit in the bytes
-/// left. Bytes after the body are allowed, as Kafka allows them.
-pub(crate) fn check_body(key: ApiKey, version: i16, body: &[u8]) -> Result<(), Rejected> {
+/// left, and the arrays and tagged-field maps the decoder will build must
+/// take at most about `budget` bytes. Bytes after the body are allowed, as
+/// Kafka allows them.
+pub(crate) fn check_body(
+    key: ApiKey,
+    version: i16,
+    body: &[u8],
+    budget: usize,
+) -> Result<(), Rejected> {
     let Some(api) = describe(key, version) else {
         return Err(Rejected::new(format!(
             "{key:?} v{version} is not described"
         )));
     };
-    walk::walk(body, version, api.flexible.has(version), api.body).map(|_| ())
+    walk::walk(body, api.mode(version, budget), api.body).map(|_| ())
 }
 
-/// Checks a request header of `header_version` (1 or 2) and returns its
-/// length, so that the body can be checked from there.
-pub(crate) fn check_header(frame: &[u8], header_version: i16) -> Result<usize, Rejected> {
-    walk::walk(frame, header_version, header_version >= 2, apis::HEADER)
+/// Checks a request header of `header_version` (1 or 2), with `budget` for
+/// its map of tagged fields, and returns its length.
+pub(crate) fn check_header(
+    frame: &[u8],
+    header_version: i16,
+    budget: usize,
+) -> Result<usize, Rejected> {
+    let mode = walk::Mode {
+        version: header_version,
+        flexible: header_version >= 2,
+        tagged_maps: true,
+        budget,
+    };
+    walk::walk(frame, mode, apis::HEADER)
+}
+
+impl Api {
+    /// How to walk this API's `version` with `budget`.
+    fn mode(&self, version: i16, budget: usize) -> walk::Mode {
+        walk::Mode {
+            version,
+            flexible: self.flexible.has(version),
+            tagged_maps: self.flexible != V::NONE,
+            budget,
+        }
+    }
 }

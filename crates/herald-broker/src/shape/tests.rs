@@ -63,7 +63,7 @@ proptest! {
         for (api, version) in pairs() {
             let body = generated(api, version, seed);
             let what = format!("{:?} v{version} ({} bytes: {body:02x?})", api.key, body.len());
-            let walked = walk::walk(&body, version, api.flexible.has(version), api.body);
+            let walked = walk::walk(&body, api.mode(version, usize::MAX), api.body);
             prop_assert_eq!(walked, Ok(body.len()), "walker on {}", what);
             let mut buf = Bytes::from(body.clone());
             let decoded = RequestKind::decode(api.key, &mut buf, version);
@@ -133,14 +133,14 @@ fn default_requests_pass_the_walker() {
             .encode(&mut buf, version)
             .unwrap_or_else(|e| panic!("{:?} v{version}: {e}", api.key));
         assert_eq!(
-            walk::walk(&buf, version, api.flexible.has(version), api.body),
+            walk::walk(&buf, api.mode(version, usize::MAX), api.body),
             Ok(buf.len()),
             "{:?} v{version}",
             api.key
         );
-        assert_eq!(check_body(api.key, version, &buf), Ok(()));
+        assert_eq!(check_body(api.key, version, &buf, usize::MAX), Ok(()));
         if !buf.is_empty() {
-            assert!(check_body(api.key, version, &buf[..buf.len() - 1]).is_err());
+            assert!(check_body(api.key, version, &buf[..buf.len() - 1], usize::MAX).is_err());
         }
     }
 }
@@ -157,16 +157,16 @@ fn headers_walk_to_where_the_codec_stops() {
         encode_request_header_into_buffer(&mut buf, &header).unwrap();
         let len = buf.len();
         buf.extend_from_slice(&[1, 2, 3]);
-        assert_eq!(check_header(&buf, header_version), Ok(len));
+        assert_eq!(check_header(&buf, header_version, 1 << 20), Ok(len));
     }
     // A client id longer than the frame.
     let frame = [0, 3, 0, 1, 0, 0, 0, 7, 0x7f, 0xff, b'x'];
-    let err = check_header(&frame, 1).unwrap_err().to_string();
+    let err = check_header(&frame, 1, 1 << 20).unwrap_err().to_string();
     assert!(err.contains("ClientId: string of 32767 bytes"), "{err}");
 }
 
 fn rejected(key: ApiKey, version: i16, body: &[u8]) -> String {
-    match check_body(key, version, body) {
+    match check_body(key, version, body, usize::MAX) {
         Ok(()) => panic!("{key:?} v{version} accepted {body:02x?}"),
         Err(e) => e.to_string(),
     }
@@ -258,6 +258,19 @@ fn huge_counts_and_lengths_are_refused_at_every_depth() {
     assert!(err.contains("4294967295 tagged fields"), "{err}");
 }
 
+const FLEXIBLE: walk::Mode = walk::Mode {
+    version: 0,
+    flexible: true,
+    tagged_maps: true,
+    budget: usize::MAX,
+};
+const RIGID: walk::Mode = walk::Mode {
+    version: 0,
+    flexible: false,
+    tagged_maps: false,
+    budget: usize::MAX,
+};
+
 const ELEMENT: Ty = Ty::Int32;
 const WINDOWED: &[Field] = &[
     f("Before", Ty::Int8, V::ALL),
@@ -274,9 +287,12 @@ fn a_known_tagged_field_is_walked_inside_its_size() {
         b.extend_from_slice(&[0; 64]); // more of the frame, outside the window
         b
     };
-    assert_eq!(walk::walk(&body(2, 9, 2), 0, true, WINDOWED), Ok(3 + 1 + 9));
+    assert_eq!(
+        walk::walk(&body(2, 9, 2), FLEXIBLE, WINDOWED),
+        Ok(3 + 1 + 9)
+    );
     // The count fits in the frame but not in the field's own size.
-    let err = walk::walk(&body(5, 9, 2), 0, true, WINDOWED)
+    let err = walk::walk(&body(5, 9, 2), FLEXIBLE, WINDOWED)
         .unwrap_err()
         .to_string();
     assert!(
@@ -284,7 +300,7 @@ fn a_known_tagged_field_is_walked_inside_its_size() {
         "{err}"
     );
     // A size that does not match its content desynchronises the decoder.
-    let err = walk::walk(&body(1, 9, 2), 0, true, WINDOWED)
+    let err = walk::walk(&body(1, 9, 2), FLEXIBLE, WINDOWED)
         .unwrap_err()
         .to_string();
     assert!(
@@ -300,8 +316,8 @@ const EMPTIES: &[Field] = &[f("Items", Ty::Array(&EMPTY_BEFORE_V5), V::ALL)];
 fn elements_that_take_no_bytes_still_count_one() {
     let mut ok = 3i32.to_be_bytes().to_vec();
     ok.extend_from_slice(&[0; 3]);
-    assert_eq!(walk::walk(&ok, 0, false, EMPTIES), Ok(4));
-    let err = walk::walk(&i32::MAX.to_be_bytes(), 0, false, EMPTIES)
+    assert_eq!(walk::walk(&ok, RIGID, EMPTIES), Ok(4));
+    let err = walk::walk(&i32::MAX.to_be_bytes(), RIGID, EMPTIES)
         .unwrap_err()
         .to_string();
     assert!(err.contains("at least 1 bytes each"), "{err}");
@@ -335,4 +351,123 @@ fn no_served_struct_has_an_empty_encoding() {
             &what,
         );
     }
+}
+
+/// What `walk::footprint` estimates for one element of the array at `path`
+/// in the body of `key` at `version`.
+fn estimate(key: ApiKey, version: i16, path: &[&str]) -> usize {
+    let api = describe(key, version).unwrap();
+    let mut fields = api.body;
+    let mut found = None;
+    for name in path {
+        let field = fields.iter().find(|f| f.name == *name).unwrap();
+        let Ty::Array(element) = field.ty else {
+            panic!("{name} is not an array");
+        };
+        found = Some(*element);
+        if let Ty::Struct(inner) = element {
+            fields = inner;
+        }
+    }
+    walk::footprint(found.unwrap(), api.flexible != V::NONE)
+}
+
+#[test]
+fn footprints_cover_what_the_decoder_builds() {
+    use kafka_protocol::messages::*;
+    use std::mem::size_of;
+    let cases = [
+        (
+            estimate(ApiKey::Fetch, 12, &["Topics", "Partitions"]),
+            size_of::<fetch_request::FetchPartition>(),
+        ),
+        (
+            estimate(ApiKey::Metadata, 9, &["Topics"]),
+            size_of::<metadata_request::MetadataRequestTopic>(),
+        ),
+        (
+            estimate(ApiKey::CreateTopics, 5, &["Topics", "Configs"]),
+            size_of::<create_topics_request::CreatableTopicConfig>(),
+        ),
+        (
+            estimate(ApiKey::CreateTopics, 5, &["Topics", "Assignments"]),
+            size_of::<create_topics_request::CreatableReplicaAssignment>(),
+        ),
+        (
+            estimate(ApiKey::LeaveGroup, 5, &["Members"]),
+            size_of::<leave_group_request::MemberIdentity>(),
+        ),
+        (
+            estimate(ApiKey::OffsetFetch, 9, &["Groups"]),
+            size_of::<offset_fetch_request::OffsetFetchRequestGroup>(),
+        ),
+        (
+            estimate(ApiKey::OffsetDelete, 0, &["Topics", "Partitions"]),
+            size_of::<offset_delete_request::OffsetDeleteRequestPartition>(),
+        ),
+        (
+            estimate(
+                ApiKey::ShareAcknowledge,
+                1,
+                &["Topics", "Partitions", "AcknowledgementBatches"],
+            ),
+            size_of::<share_acknowledge_request::AcknowledgementBatch>(),
+        ),
+        (
+            estimate(ApiKey::Produce, 9, &["TopicData", "PartitionData"]),
+            size_of::<produce_request::PartitionProduceData>(),
+        ),
+        (
+            estimate(ApiKey::DescribeGroups, 5, &["Groups"]),
+            size_of::<GroupId>(),
+        ),
+        (
+            estimate(
+                ApiKey::CreatePartitions,
+                3,
+                &["Topics", "Assignments", "BrokerIds"],
+            ),
+            size_of::<BrokerId>(),
+        ),
+    ];
+    for (i, (estimate, real)) in cases.into_iter().enumerate() {
+        assert!(
+            estimate >= real && estimate <= real + 8,
+            "case {i}: estimate {estimate}, size_of {real}"
+        );
+    }
+}
+
+#[test]
+fn a_body_that_would_decode_to_more_than_the_budget_is_refused() {
+    // DescribeGroups v5: 100,000 empty group names, one byte each on the
+    // wire and a 32-byte `StrBytes` each once decoded.
+    let mut body = Vec::new();
+    uvarint(&mut body, 100_001);
+    body.extend(std::iter::repeat_n(1u8, 100_000));
+    body.extend_from_slice(&[0, 0]);
+    assert_eq!(
+        check_body(ApiKey::DescribeGroups, 5, &body, 100 << 20),
+        Ok(())
+    );
+    let err = check_body(ApiKey::DescribeGroups, 5, &body, 1 << 20)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "Groups: decoding would allocate about 3200000 bytes, more than the 1048576 allowed"
+    );
+    // Unknown tagged fields count too.
+    let mut body = vec![1, 0xff, 0xff, 0x03];
+    for tag in 0..0xffffu32 {
+        uvarint(&mut body, tag);
+        body.push(0);
+    }
+    let err = check_body(ApiKey::DeleteGroups, 2, &body, 1 << 20)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("decoding would allocate about 3145680 bytes"),
+        "{err}"
+    );
 }

@@ -15,22 +15,39 @@ impl Rejected {
     }
 }
 
+/// About what one entry of a struct's map of unknown tagged fields takes
+/// (an `i32` key and a `Bytes` value, plus its share of a B-tree node).
+const TAGGED_ENTRY: usize = 48;
+
 /// How deep structs may nest. Descriptions nest at most four levels; the
 /// bound only keeps a wrong description from recursing without end.
 const MAX_DEPTH: usize = 16;
 
+/// How the walk goes: at which version, in which encoding, with which
+/// budget for what the decoder will build.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mode {
+    /// The version walked.
+    pub version: i16,
+    /// Whether that version uses the flexible encoding.
+    pub flexible: bool,
+    /// Whether the API has flexible versions at all: its decoded structs
+    /// then carry a map of unknown tagged fields, whatever the version.
+    pub tagged_maps: bool,
+    /// The most bytes the decoded arrays and tagged-field maps may take.
+    pub budget: usize,
+}
+
 /// Walks `fields` over `buf` and returns how many bytes they take.
-pub(super) fn walk(
-    buf: &[u8],
-    version: i16,
-    flexible: bool,
-    fields: &'static [Field],
-) -> Result<usize, Rejected> {
+pub(super) fn walk(buf: &[u8], mode: Mode, fields: &'static [Field]) -> Result<usize, Rejected> {
     let mut walker = Walker {
         buf,
         pos: 0,
-        version,
-        flexible,
+        version: mode.version,
+        flexible: mode.flexible,
+        tagged_maps: mode.tagged_maps,
+        budget: mode.budget,
+        decoded: 0,
         path: Vec::new(),
     };
     walker.fields(fields)?;
@@ -42,6 +59,11 @@ struct Walker<'a> {
     pos: usize,
     version: i16,
     flexible: bool,
+    tagged_maps: bool,
+    budget: usize,
+    /// About how many bytes the arrays and maps walked so far will take
+    /// once decoded.
+    decoded: usize,
     /// The field names from the body down to the field being read.
     path: Vec<&'static str>,
 }
@@ -58,6 +80,18 @@ impl Walker<'_> {
             self.path.join(".")
         };
         Rejected(format!("{path}: {what}"))
+    }
+
+    /// Adds `n` values of `each` bytes to what the decoder will allocate.
+    fn allocate(&mut self, n: usize, each: usize) -> Result<(), Rejected> {
+        self.decoded = self.decoded.saturating_add(n.saturating_mul(each));
+        if self.decoded > self.budget {
+            return Err(self.reject(format!(
+                "decoding would allocate about {} bytes, more than the {} allowed",
+                self.decoded, self.budget
+            )));
+        }
+        Ok(())
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8], Rejected> {
@@ -174,6 +208,7 @@ impl Walker<'_> {
                 self.left()
             )));
         }
+        self.allocate(count, footprint(*element, self.tagged_maps))?;
         for _ in 0..count {
             self.value(*element)?;
         }
@@ -192,6 +227,7 @@ impl Walker<'_> {
                 self.left()
             )));
         }
+        self.allocate(count, TAGGED_ENTRY)?;
         for _ in 0..count {
             let tag = self.uvarint()?;
             let size = self.uvarint()? as usize;
@@ -212,10 +248,14 @@ impl Walker<'_> {
                         pos: self.pos,
                         version: self.version,
                         flexible: self.flexible,
+                        tagged_maps: self.tagged_maps,
+                        budget: self.budget,
+                        decoded: self.decoded,
                         path: self.path.clone(),
                     };
                     inner.path.push(field.name);
                     inner.value(field.ty)?;
+                    self.decoded = inner.decoded;
                     if inner.pos != end {
                         return Err(inner.reject(format!(
                             "tagged field {tag} claims {size} bytes but its value takes {}",
@@ -256,6 +296,24 @@ pub(super) fn min_size(ty: Ty, version: i16, flexible: bool) -> usize {
                 .map(|f| min_size(f.ty, version, flexible))
                 .sum();
             inline + usize::from(flexible)
+        }
+        fixed => fixed_size(fixed).unwrap_or(0),
+    }
+}
+
+/// About what one decoded value of `ty` takes inside its parent: the size
+/// of the `kafka-protocol` type it decodes into (`StrBytes` and `Bytes` are
+/// 32 bytes and share the frame's buffer, a `Vec` is 24, a struct holds
+/// every field of every version, plus a 24-byte map of unknown tagged
+/// fields when its API has flexible versions), rounded up to 8 for padding.
+/// Checked against `size_of` in the tests.
+pub(super) fn footprint(ty: Ty, tagged_maps: bool) -> usize {
+    match ty {
+        Ty::Str | Ty::Int16Str | Ty::Bytes | Ty::Records => 32,
+        Ty::Array(_) => 24,
+        Ty::Struct(fields) => {
+            let inline: usize = fields.iter().map(|f| footprint(f.ty, tagged_maps)).sum();
+            (inline + if tagged_maps { 24 } else { 0 }).next_multiple_of(8)
         }
         fixed => fixed_size(fixed).unwrap_or(0),
     }
