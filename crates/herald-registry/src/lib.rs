@@ -12,7 +12,15 @@
 //! - [`Registry`]: the state plus the store, with one writer at a time
 //!   (plan → append with acks=all → apply → respond);
 //! - [`api::router`]: the REST API (axum), testable with `oneshot`;
-//! - [`serve`]: HTTP on a listener with graceful shutdown.
+//! - [`serve`]: HTTP on a listener with graceful shutdown;
+//! - [`cluster`]: several instances over one `_schemas`, with
+//!   [`Config::election`]: a leader elected through a Kafka classic group
+//!   (Confluent's protocol type `sr`, its member metadata and assignment,
+//!   group `schema-registry` by default), followers that tail `_schemas`
+//!   and forward writes to the leader over HTTP (50003 when that fails,
+//!   50004 when no leader is known), and a new leader that reads
+//!   `_schemas` to its end before it writes. Without an election (the
+//!   default, and `herald serve`) the one instance writes.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), herald_registry::RegistryError> {
@@ -32,9 +40,13 @@
 //! older registries accepted but a new registration would be refused for
 //! still load and take part in compatibility checks.
 //!
-//! Non-goals (for now): Protobuf schemas, multi-instance leader election
-//! (run one registry per `_schemas` topic), schema linking/exporters,
-//! associations, the DEK registry.
+//! Non-goals (for now): Protobuf schemas, fencing a leader that lost
+//! contact at the Kafka level (as in Confluent's registry, a leader stops
+//! writing once it learns of a rebalance or has had no heartbeat accepted
+//! for a session timeout; a pause longer than that between its check and
+//! its append could still let two instances write), TLS/SASL for the
+//! election's connection, schema linking/exporters, associations, the DEK
+//! registry.
 //!
 //! Invariants: an id names one schema content per context; versions of a
 //! subject are never reused; what a client is told was written is what a

@@ -27,6 +27,61 @@ pub(crate) struct RegistryArgs {
     /// (repeatable), e.g. `security.protocol=SASL_SSL`.
     #[arg(long = "kafka-property", value_parser = parse_property)]
     kafka_properties: Vec<(String, String)>,
+    /// The group in which instances over the same topic elect the leader
+    /// that takes every write (Confluent's `schema.registry.group.id`).
+    #[arg(
+        long,
+        env = "HERALD_REGISTRY_GROUP_ID",
+        default_value = "schema-registry"
+    )]
+    group_id: String,
+    /// Whether this instance may become the leader (Confluent's
+    /// `leader.eligibility`); a non-eligible one forwards every write.
+    #[arg(long, env = "HERALD_REGISTRY_LEADER_ELIGIBILITY", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_eligibility: bool,
+    /// The host other instances reach this one at (Confluent's `host.name`);
+    /// default: the listen address, or this machine's host name when
+    /// listening on all interfaces.
+    #[arg(long, env = "HERALD_REGISTRY_ADVERTISED_HOST")]
+    advertised_host: Option<String>,
+    /// The port other instances reach this one at; default: the listen port.
+    #[arg(long, env = "HERALD_REGISTRY_ADVERTISED_PORT")]
+    advertised_port: Option<u16>,
+    /// `http` or `https`: how other instances reach this one.
+    #[arg(long, env = "HERALD_REGISTRY_ADVERTISED_SCHEME", default_value = "http", value_parser = ["http", "https"])]
+    advertised_scheme: String,
+}
+
+/// The election settings from the flags, for a registry bound at `bound`.
+fn election(args: &RegistryArgs, bound: SocketAddr) -> herald_registry::ElectionConfig {
+    let host = args.advertised_host.clone().unwrap_or_else(|| {
+        if bound.ip().is_unspecified() {
+            host_name()
+        } else {
+            bound.ip().to_string()
+        }
+    });
+    let mut election =
+        herald_registry::ElectionConfig::new(host, args.advertised_port.unwrap_or(bound.port()));
+    election.group_id = args.group_id.clone();
+    election.eligible = args.leader_eligibility;
+    election.scheme = args.advertised_scheme.clone();
+    election
+}
+
+/// This machine's host name, as Confluent advertises by default (read
+/// from the kernel: no crate needed for one file).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| {
+            tracing::warn!(
+                "cannot read the host name; advertising localhost (set --advertised-host)"
+            );
+            "localhost".to_owned()
+        })
 }
 
 fn parse_property(s: &str) -> Result<(String, String), String> {
@@ -77,13 +132,21 @@ impl BoundRegistry {
 
 /// Runs the registry until SIGTERM or ctrl-c.
 pub(crate) fn run(args: RegistryArgs) -> anyhow::Result<()> {
-    let mut config = herald_registry::Config::with_bootstrap(args.kafka_bootstrap);
-    config.topic = args.topic;
-    for (key, value) in args.kafka_properties {
-        config.kafka = config.kafka.with(key, value);
+    let mut config = herald_registry::Config::with_bootstrap(args.kafka_bootstrap.clone());
+    config.topic = args.topic.clone();
+    for (key, value) in &args.kafka_properties {
+        config.kafka = config.kafka.with(key.clone(), value.clone());
     }
     runtime()?.block_on(async move {
-        let registry = BoundRegistry::bind(args.listen, config).await?;
+        let mut registry = BoundRegistry::bind(args.listen, config).await?;
+        let election = election(&args, registry.config.listen);
+        tracing::info!(
+            group = %election.group_id,
+            url = %election.identity().url(),
+            eligible = election.eligible,
+            "herald registry takes part in the leader election"
+        );
+        registry.config.election = Some(election);
         registry.serve_until(shutdown_signal()).await?;
         tracing::info!("stopped cleanly");
         Ok(())
@@ -106,5 +169,40 @@ mod tests {
         );
         assert!(parse_property("novalue").is_err());
         assert!(parse_property("=x").is_err());
+    }
+
+    #[test]
+    fn election_flags_default_as_confluent() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: RegistryArgs,
+        }
+        let cli = Cli::parse_from(["x", "--kafka-bootstrap", "k:9092"]);
+        let e = election(&cli.args, "10.0.0.7:8081".parse().unwrap());
+        assert_eq!(e.group_id, "schema-registry");
+        assert!(e.eligible);
+        assert_eq!(e.identity().url(), "http://10.0.0.7:8081");
+        let cli = Cli::parse_from([
+            "x",
+            "--kafka-bootstrap",
+            "k:9092",
+            "--leader-eligibility",
+            "false",
+            "--advertised-host",
+            "sr-2",
+            "--advertised-port",
+            "18081",
+            "--group-id",
+            "sr",
+        ]);
+        let e = election(&cli.args, "0.0.0.0:8081".parse().unwrap());
+        assert!(!e.eligible);
+        assert_eq!(
+            (e.group_id.as_str(), e.identity().url()),
+            ("sr", "http://sr-2:18081".to_owned())
+        );
+        assert!(!host_name().is_empty());
     }
 }
