@@ -249,12 +249,21 @@ impl IntoResponse for RegistryError {
             "error_code": self.error_code(),
             "message": self.to_string(),
         });
-        (
+        let lost_leadership = matches!(self, RegistryError::UnknownLeader { .. });
+        let mut response = (
             self.status(),
             [(header::CONTENT_TYPE, crate::api::V1_JSON)],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if lost_leadership {
+            // Only a write's commit answers this from inside a handler: the
+            // forwarding middleware sends such a write on to the new leader.
+            response
+                .extensions_mut()
+                .insert(crate::cluster::forward::LostLeadership);
+        }
+        response
     }
 }
 

@@ -351,7 +351,9 @@ impl Registry {
         let store = self.store.get().ok_or_else(|| RegistryError::Timeout {
             reason: "The schema registry is still loading _schemas".to_owned(),
         })?;
-        let role = self.role();
+        // A rebalance may have begun while this write queued for the
+        // writer lock: wait for it to settle, as the middleware did.
+        let role = self.settled_role().await;
         if !role.writes() {
             return Err(RegistryError::UnknownLeader {
                 reason: format!("this instance is not the leader ({role:?})"),

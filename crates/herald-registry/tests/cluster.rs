@@ -27,15 +27,23 @@ struct Instance {
 
 impl Instance {
     async fn start(broker: &TestBroker, host: &str, eligible: bool) -> Instance {
+        Self::start_with(broker.config(), host, eligible).await
+    }
+
+    /// An instance over the broker `config` points at, advertising `host`.
+    async fn start_with(
+        mut config: herald_registry::Config,
+        host: &str,
+        eligible: bool,
+    ) -> Instance {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut election = ElectionConfig::new(host, port);
         election.eligible = eligible;
-        election.session_timeout = Duration::from_millis(1_500);
+        election.session_timeout = Duration::from_secs(2);
         election.heartbeat_interval = Duration::from_millis(100);
         election.rebalance_timeout = Duration::from_secs(3);
         election.leader_wait = Duration::from_secs(5);
-        let mut config = broker.config();
         config.election = Some(election);
         let registry = Registry::new(config);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -352,4 +360,42 @@ async fn a_non_eligible_instance_only_forwards_and_answers_50004_without_a_leade
     let (status, _) = helper.get("/subjects/n-value/versions/1").await;
     assert_eq!(status, 200);
     helper.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_leader_is_replaced_after_its_session_timeout() {
+    let broker = TestBroker::start_for_elections().await;
+    let bootstrap = broker.config();
+    // The leader-to-be runs on a runtime of its own, so it can die without
+    // leaving the group: shutting that runtime down drops its tasks
+    // mid-flight, as a crash would.
+    let (doomed, runtime) = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let instance = runtime.block_on(Instance::start_with(bootstrap, "127.0.0.1", true));
+        (instance, runtime)
+    })
+    .join()
+    .unwrap();
+    // "http://localhost:…" sorts after "http://127.0.0.1:…": the doomed one leads.
+    let survivor = Instance::start(&broker, "localhost", true).await;
+    until_roles(&[&doomed, &survivor], |r| {
+        r[0] == Role::Leader && matches!(&r[1], Role::Follower { url } if *url == doomed.url)
+    })
+    .await;
+    let (status, first) = survivor.register("d-value", &record("D", "x")).await;
+    assert_eq!(status, 200, "{first}");
+    let first = first["id"].as_i64().unwrap();
+
+    runtime.shutdown_background();
+    // Within the 2 s session timeout (plus a rebalance) the survivor leads.
+    until_roles(&[&survivor], |r| r[0] == Role::Leader).await;
+    let (status, second) = survivor.register("e-value", &record("E", "y")).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["id"].as_i64(), Some(first + 1));
+    drop(doomed);
+    survivor.stop().await;
 }

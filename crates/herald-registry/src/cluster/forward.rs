@@ -49,6 +49,12 @@ fn is_write(method: &Method, route: &str) -> bool {
     }
 }
 
+/// Set on the response of a write that found, at commit time, that this
+/// instance no longer leads (a rebalance began while it queued): the
+/// middleware then forwards it to whoever leads now.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LostLeadership;
+
 /// The middleware: reads pass; a write runs here when this instance
 /// writes, goes to the leader when another leads, and fails with 50004
 /// when no leader is known.
@@ -64,16 +70,41 @@ pub(crate) async fn route_writes(
     if !route.is_some_and(|r| is_write(request.method(), &r)) {
         return next.run(request).await;
     }
-    match registry.settled_role().await {
-        Role::Standalone | Role::Leader => next.run(request).await,
+    // Kept, so a write that lost the leadership while queued can still
+    // be forwarded.
+    let (parts, body) = request.into_parts();
+    let limit = registry.config().max_body_bytes;
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return RegistryError::SchemaTooLarge { limit }.into_response();
+    };
+    let forwarded = parts.headers.contains_key(FORWARDED_HEADER);
+    let role = registry.settled_role().await;
+    let role = if role.writes() {
+        let local = Request::from_parts(parts.clone(), Body::from(body.clone()));
+        let response = next.run(local).await;
+        if response.extensions().get::<LostLeadership>().is_none() {
+            return response;
+        }
+        match registry.settled_role().await {
+            follower @ Role::Follower { .. } => follower,
+            _ => return response,
+        }
+    } else {
+        role
+    };
+    match role {
+        Role::Standalone | Role::Leader => RegistryError::UnknownLeader {
+            reason: "the leadership changed while the request waited".to_owned(),
+        }
+        .into_response(),
         Role::Follower { url } => {
-            if request.headers().contains_key(FORWARDED_HEADER) {
+            if forwarded {
                 return RegistryError::ForwardFailed {
                     reason: format!("this instance is not the leader either (it follows {url})"),
                 }
                 .into_response();
             }
-            match forward(&registry, &url, request).await {
+            match forward(&registry, &url, &parts, body).await {
                 Ok(response) => response,
                 Err(e) => e.into_response(),
             }
@@ -93,13 +124,9 @@ pub(crate) async fn route_writes(
 async fn forward(
     registry: &Registry,
     leader: &str,
-    request: Request,
+    parts: &axum::http::request::Parts,
+    body: bytes::Bytes,
 ) -> Result<Response, RegistryError> {
-    let (parts, body) = request.into_parts();
-    let limit = registry.config().max_body_bytes;
-    let body = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| RegistryError::SchemaTooLarge { limit })?;
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", leader.trim_end_matches('/'));
     let failed = |e: reqwest::Error| RegistryError::ForwardFailed {
