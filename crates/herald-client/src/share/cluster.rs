@@ -166,7 +166,7 @@ impl Cluster {
         };
         if found.error_code != 0 {
             return Err(ShareError::broker(
-                format!("FindCoordinator for share group {group:?}"),
+                format!("FindCoordinator for group {group:?}"),
                 found.error_code,
                 found.error_message.map(|m| m.to_string()),
             ));
