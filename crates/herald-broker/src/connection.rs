@@ -46,7 +46,7 @@ pub(crate) async fn serve(
     peer: SocketAddr,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if let Err(e) = serve_inner(&broker, stream, &mut shutdown).await {
+    if let Err(e) = serve_inner(&broker, stream, peer, &mut shutdown).await {
         tracing::warn!(%peer, error = %e, "closing connection");
     } else {
         tracing::debug!(%peer, "connection closed");
@@ -66,12 +66,13 @@ const IN_FLIGHT: usize = 32;
 async fn serve_inner(
     broker: &Broker,
     stream: TcpStream,
+    peer: SocketAddr,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), ConnectionError> {
     let _ = stream.set_nodelay(true);
     let (reader, writer) = stream.into_split();
     let (tx, rx) = mpsc::channel::<Reply>(IN_FLIGHT);
-    let read = read_requests(broker, reader, tx, shutdown);
+    let read = read_requests(broker, reader, peer, tx, shutdown);
     let write = write_responses(BufWriter::new(writer), rx);
     tokio::try_join!(read, write).map(|_| ())
 }
@@ -82,6 +83,7 @@ async fn serve_inner(
 async fn read_requests(
     broker: &Broker,
     mut reader: OwnedReadHalf,
+    peer: SocketAddr,
     tx: mpsc::Sender<Reply>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), ConnectionError> {
@@ -124,7 +126,7 @@ async fn read_requests(
                 let api_key = request.api_key;
                 let version = request.header.request_api_version;
                 let correlation_id = request.header.correlation_id;
-                let outcome = dispatch(broker, *request).await;
+                let outcome = dispatch(broker, *request, peer).await;
                 (api_key, version, correlation_id, outcome)
             }
         };

@@ -1,7 +1,7 @@
 //! Group state over hand-built requests: what survives a broker restart
 //! (committed offsets with their metadata and leader epoch, classic group
 //! membership, KIP-848 member epochs and assignments), and the two-step
-//! JoinGroup across two connections.
+//! JoinGroup across two connections; members described with their address.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -21,9 +21,10 @@ use kafka_protocol::messages::offset_fetch_request::{
 };
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, ConsumerGroupHeartbeatRequest, GroupId, HeartbeatRequest, JoinGroupRequest,
-    JoinGroupResponse, OffsetCommitRequest, OffsetFetchRequest, ResponseKind, SyncGroupRequest,
-    TopicName,
+    ApiKey, ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest, DescribeGroupsRequest,
+    GroupId, HeartbeatRequest, JoinGroupRequest, JoinGroupResponse, OffsetCommitRequest,
+    OffsetFetchRequest, ResponseKind, ShareGroupDescribeRequest, ShareGroupHeartbeatRequest,
+    SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -238,4 +239,84 @@ async fn a_parked_join_completes_when_the_other_member_rejoins() {
     assert_eq!(a2.leader, a_id, "the leader keeps leading");
     assert_eq!(a2.members.len(), 2);
     assert!(b2.members.is_empty());
+}
+
+/// Kafka's `client_host` of a member connected from `addr`: `/` and its IP.
+fn host_of(addr: std::net::SocketAddr) -> String {
+    format!("/{}", addr.ip())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn described_members_carry_the_address_they_connect_from() {
+    let broker = start().await;
+    broker
+        .log
+        .create_topic("t", 1, &Default::default())
+        .unwrap();
+    let mut raw = RawClient::connect(broker.addr).await;
+    let expected = host_of(raw.local_addr());
+
+    // Classic: DescribeGroups.
+    let id = call_join(&mut raw, &join("")).await.member_id;
+    let joined = call_join(&mut raw, &join(&id)).await;
+    let sync = SyncGroupRequest::default()
+        .with_group_id(GroupId(s("g")))
+        .with_generation_id(joined.generation_id)
+        .with_member_id(id.clone());
+    raw.call(ApiKey::SyncGroup, 5, &sync).await;
+    let describe = DescribeGroupsRequest::default().with_groups(vec![GroupId(s("g"))]);
+    let ResponseKind::DescribeGroups(described) =
+        raw.call(ApiKey::DescribeGroups, 5, &describe).await
+    else {
+        panic!("describe groups");
+    };
+    let member = &described.groups[0].members[0];
+    assert_eq!(member.member_id, id);
+    assert_eq!(member.client_host.as_str(), expected);
+
+    // KIP-848: ConsumerGroupDescribe.
+    let beat = ConsumerGroupHeartbeatRequest::default()
+        .with_group_id(GroupId(s("cg")))
+        .with_member_id(s("member-1"))
+        .with_member_epoch(0)
+        .with_rebalance_timeout_ms(30_000)
+        .with_subscribed_topic_names(Some(vec![TopicName(s("t"))]))
+        .with_topic_partitions(Some(Vec::new()));
+    let ResponseKind::ConsumerGroupHeartbeat(beat) =
+        raw.call(ApiKey::ConsumerGroupHeartbeat, 1, &beat).await
+    else {
+        panic!("heartbeat");
+    };
+    assert_eq!(beat.error_code, 0, "{:?}", beat.error_message);
+    let describe = ConsumerGroupDescribeRequest::default().with_group_ids(vec![GroupId(s("cg"))]);
+    let ResponseKind::ConsumerGroupDescribe(described) =
+        raw.call(ApiKey::ConsumerGroupDescribe, 1, &describe).await
+    else {
+        panic!("consumer group describe");
+    };
+    let member = &described.groups[0].members[0];
+    assert_eq!(member.member_id.as_str(), "member-1");
+    assert_eq!(member.client_host.as_str(), expected);
+
+    // Share groups: ShareGroupDescribe.
+    let beat = ShareGroupHeartbeatRequest::default()
+        .with_group_id(GroupId(s("sg")))
+        .with_member_id(s("share-member-1"))
+        .with_member_epoch(0)
+        .with_subscribed_topic_names(Some(vec![TopicName(s("t"))]));
+    let ResponseKind::ShareGroupHeartbeat(beat) =
+        raw.call(ApiKey::ShareGroupHeartbeat, 1, &beat).await
+    else {
+        panic!("share heartbeat");
+    };
+    assert_eq!(beat.error_code, 0, "{:?}", beat.error_message);
+    let describe = ShareGroupDescribeRequest::default().with_group_ids(vec![GroupId(s("sg"))]);
+    let ResponseKind::ShareGroupDescribe(described) =
+        raw.call(ApiKey::ShareGroupDescribe, 1, &describe).await
+    else {
+        panic!("share group describe");
+    };
+    let member = &described.groups[0].members[0];
+    assert_eq!(member.member_id.as_str(), "share-member-1");
+    assert_eq!(member.client_host.as_str(), expected);
 }

@@ -24,6 +24,8 @@ mod handlers;
 mod state;
 mod store;
 
+use std::net::{IpAddr, SocketAddr};
+
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
 use kafka_protocol::protocol::Message;
 
@@ -67,10 +69,26 @@ pub(crate) fn served() -> Vec<Served> {
     ]
 }
 
-/// Handles `body` if it is a group API; gives it back otherwise.
+/// The `client_host` of a member whose requests come from `peer`, as Kafka
+/// writes it (Java's `InetAddress.toString()` of an unresolved address):
+/// `/` and the IP, IPv6 as eight hexadecimal groups, an IPv4-mapped IPv6
+/// address as IPv4.
+pub(crate) fn client_host(peer: SocketAddr) -> String {
+    match peer.ip().to_canonical() {
+        IpAddr::V4(ip) => format!("/{ip}"),
+        IpAddr::V6(ip) => {
+            let groups: Vec<String> = ip.segments().iter().map(|g| format!("{g:x}")).collect();
+            format!("/{}", groups.join(":"))
+        }
+    }
+}
+
+/// Handles `body` if it is a group API (from the client at `peer`); gives
+/// it back otherwise.
 pub(crate) async fn dispatch(
     broker: &Broker,
     header: &RequestHeader,
+    peer: SocketAddr,
     body: RequestKind,
 ) -> Result<Outcome, RequestKind> {
     let version = header.request_api_version;
@@ -88,7 +106,7 @@ pub(crate) async fn dispatch(
             )
         }
         RequestKind::JoinGroup(req) => ResponseKind::JoinGroup(
-            handlers::join_group::handle(groups, header, req, version).await,
+            handlers::join_group::handle(groups, header, peer, req, version).await,
         ),
         RequestKind::SyncGroup(req) => {
             ResponseKind::SyncGroup(handlers::sync_group::handle(groups, req, version).await)
@@ -118,7 +136,7 @@ pub(crate) async fn dispatch(
             ResponseKind::OffsetDelete(handlers::offset_delete::handle(groups, &req).await)
         }
         RequestKind::ConsumerGroupHeartbeat(req) => ResponseKind::ConsumerGroupHeartbeat(
-            handlers::consumer_group_heartbeat::handle(groups, header, &req, version).await,
+            handlers::consumer_group_heartbeat::handle(groups, header, peer, &req, version).await,
         ),
         RequestKind::ConsumerGroupDescribe(req) => ResponseKind::ConsumerGroupDescribe(
             handlers::consumer_group_describe::handle(groups, &req, version).await,
@@ -145,5 +163,14 @@ mod tests {
         assert!(ranges.contains(&(ApiKey::FindCoordinator, 0, 6)));
         assert!(ranges.contains(&(ApiKey::ConsumerGroupHeartbeat, 0, 1)));
         assert_eq!(ranges.len(), 13);
+    }
+
+    #[test]
+    fn client_hosts_are_written_as_kafka_writes_them() {
+        let host = |a: &str| client_host(a.parse().unwrap());
+        assert_eq!(host("127.0.0.1:50000"), "/127.0.0.1");
+        assert_eq!(host("[::1]:50000"), "/0:0:0:0:0:0:0:1");
+        assert_eq!(host("[fe80::1:abcd]:1"), "/fe80:0:0:0:0:0:1:abcd");
+        assert_eq!(host("[::ffff:10.0.0.7]:1"), "/10.0.0.7");
     }
 }

@@ -19,6 +19,8 @@ mod metadata;
 mod produce;
 mod unsupported;
 
+use std::net::SocketAddr;
+
 use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
 use kafka_protocol::protocol::{Message, VersionRange};
 
@@ -150,15 +152,16 @@ pub(crate) fn not_served(api_key: ApiKey, version: i16) -> Outcome {
     unsupported::respond(api_key, version)
 }
 
-/// Handles one decoded request.
-pub(crate) async fn dispatch(broker: &Broker, request: Request) -> Outcome {
+/// Handles one decoded request from the client at `peer` (group members
+/// are described with their address, as Kafka does).
+pub(crate) async fn dispatch(broker: &Broker, request: Request, peer: SocketAddr) -> Outcome {
     let version = request.header.request_api_version;
     let api_key = request.api_key;
-    let body = match crate::groups::dispatch(broker, &request.header, request.body).await {
+    let body = match crate::groups::dispatch(broker, &request.header, peer, request.body).await {
         Ok(response) => return response,
         Err(body) => body,
     };
-    let body = match crate::share::dispatch(broker, &request.header, body).await {
+    let body = match crate::share::dispatch(broker, &request.header, peer, body).await {
         Ok(response) => return response,
         Err(body) => body,
     };

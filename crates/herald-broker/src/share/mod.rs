@@ -39,6 +39,8 @@ mod queue;
 mod state;
 mod store;
 
+use std::net::SocketAddr;
+
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
 use kafka_protocol::protocol::Message;
 
@@ -78,10 +80,12 @@ pub(crate) fn served() -> Vec<Served> {
     ]
 }
 
-/// Handles `body` if it is a share-group API; gives it back otherwise.
+/// Handles `body` if it is a share-group API (from the client at `peer`);
+/// gives it back otherwise.
 pub(crate) async fn dispatch(
     broker: &Broker,
     header: &RequestHeader,
+    peer: SocketAddr,
     body: RequestKind,
 ) -> Result<Outcome, RequestKind> {
     let share = broker.share();
@@ -90,7 +94,7 @@ pub(crate) async fn dispatch(
     };
     let response = match body {
         RequestKind::ShareGroupHeartbeat(req) => ResponseKind::ShareGroupHeartbeat(
-            handlers::share_group_heartbeat::handle(share, header, &req).await,
+            handlers::share_group_heartbeat::handle(share, header, peer, &req).await,
         ),
         RequestKind::ShareFetch(req) => {
             ResponseKind::ShareFetch(handlers::share_fetch::handle(share, &node, req).await)

@@ -26,6 +26,11 @@ impl RawClient {
         }
     }
 
+    /// The client's end of the connection (what the broker sees as its peer).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.stream.local_addr().expect("local address")
+    }
+
     /// Sends `body` as `key` at `version` without waiting for an answer.
     pub async fn send(&mut self, key: ApiKey, version: i16, body: &impl Encodable) -> i32 {
         self.correlation_id += 1;

@@ -131,7 +131,7 @@ mod tests {
 
     use super::*;
     use crate::groups::handlers::consumer_group_heartbeat;
-    use crate::groups::handlers::testing::{Fixture, assert_encodes, header, stable_member};
+    use crate::groups::handlers::testing::{Fixture, PEER, assert_encodes, header, stable_member};
 
     #[tokio::test]
     async fn describes_members_with_topic_names() {
@@ -144,7 +144,8 @@ mod tests {
             .with_server_assignor(Some(s("range")))
             .with_subscribed_topic_names(Some(vec![TopicName(s("orders"))]))
             .with_topic_partitions(Some(Vec::new()));
-        let joined = consumer_group_heartbeat::handle(&f.coordinator, &header(1), &join, 1).await;
+        let joined =
+            consumer_group_heartbeat::handle(&f.coordinator, &header(1), PEER, &join, 1).await;
         assert_eq!(joined.error_code, 0);
         stable_member(&f, "classic").await;
         for version in [0, 1] {
@@ -166,6 +167,7 @@ mod tests {
             let m = &g.members[0];
             assert_eq!(m.member_id.as_str(), "m1");
             assert_eq!(m.client_id.as_str(), "test-client");
+            assert_eq!(m.client_host.as_str(), "/127.0.0.1");
             assert_eq!(
                 m.assignment.topic_partitions[0].topic_name.0.as_str(),
                 "orders"

@@ -3,6 +3,8 @@
 //! assignment. v1 requires client-generated member ids and adds regex
 //! subscriptions.
 
+use std::net::SocketAddr;
+
 use kafka_protocol::messages::consumer_group_heartbeat_response::{
     Assignment as WireAssignment, TopicPartitions,
 };
@@ -11,14 +13,15 @@ use kafka_protocol::messages::{
 };
 
 use super::{client_id, s};
-use crate::groups::GroupCoordinator;
 use crate::groups::error::GroupError;
 use crate::groups::state::assignor::Assignment;
 use crate::groups::state::consumer::{ConsumerHeartbeat, HeartbeatOk, validate};
+use crate::groups::{GroupCoordinator, client_host};
 
 pub(crate) async fn handle(
     groups: &GroupCoordinator,
     header: &RequestHeader,
+    peer: SocketAddr,
     req: &ConsumerGroupHeartbeatRequest,
     version: i16,
 ) -> ConsumerGroupHeartbeatResponse {
@@ -29,7 +32,7 @@ pub(crate) async fn handle(
         rack_id: req.rack_id.as_ref().map(|v| v.to_string()),
         rebalance_timeout_ms: req.rebalance_timeout_ms,
         client_id: client_id(header),
-        client_host: String::new(),
+        client_host: client_host(peer),
         subscribed_topic_names: req
             .subscribed_topic_names
             .as_ref()
@@ -97,7 +100,7 @@ mod tests {
     use kafka_protocol::messages::{GroupId, TopicName};
 
     use super::*;
-    use crate::groups::handlers::testing::{Fixture, assert_encodes, header};
+    use crate::groups::handlers::testing::{Fixture, PEER, assert_encodes, header};
 
     fn join(member: &str) -> ConsumerGroupHeartbeatRequest {
         ConsumerGroupHeartbeatRequest::default()
@@ -115,7 +118,14 @@ mod tests {
         let id = f.topic("orders", 4);
         for version in [0, 1] {
             let member = format!("m{version}");
-            let resp = handle(&f.coordinator, &header(version), &join(&member), version).await;
+            let resp = handle(
+                &f.coordinator,
+                &header(version),
+                PEER,
+                &join(&member),
+                version,
+            )
+            .await;
             assert_encodes(&resp, version);
             assert_eq!(resp.error_code, 0, "{:?}", resp.error_message);
             assert_eq!(resp.heartbeat_interval_ms, 100);
@@ -125,6 +135,7 @@ mod tests {
         let resp = handle(
             &f.coordinator,
             &header(1),
+            PEER,
             &join("solo").with_group_id(GroupId(s("h"))),
             1,
         )
@@ -141,7 +152,7 @@ mod tests {
                     .with_topic_id(id)
                     .with_partitions(vec![0, 1, 2, 3]),
             ]));
-        let resp = handle(&f.coordinator, &header(1), &ack, 1).await;
+        let resp = handle(&f.coordinator, &header(1), PEER, &ack, 1).await;
         assert_eq!(resp.error_code, 0);
         assert!(resp.assignment.is_none(), "unchanged");
     }
@@ -149,17 +160,17 @@ mod tests {
     #[tokio::test]
     async fn errors_carry_a_message() {
         let f = Fixture::new();
-        let resp = handle(&f.coordinator, &header(1), &join(""), 1).await;
+        let resp = handle(&f.coordinator, &header(1), PEER, &join(""), 1).await;
         assert_encodes(&resp, 1);
         assert_eq!(resp.error_code, ResponseError::InvalidRequest.code());
         assert!(resp.error_message.is_some());
         let stranger = join("x").with_member_epoch(4);
-        let resp = handle(&f.coordinator, &header(1), &stranger, 1).await;
+        let resp = handle(&f.coordinator, &header(1), PEER, &stranger, 1).await;
         assert_eq!(resp.error_code, ResponseError::UnknownMemberId.code());
         let regex = join("x")
             .with_subscribed_topic_names(None)
             .with_subscribed_topic_regex(Some(s("(")));
-        let resp = handle(&f.coordinator, &header(1), &regex, 1).await;
+        let resp = handle(&f.coordinator, &header(1), PEER, &regex, 1).await;
         assert_eq!(
             resp.error_code,
             ResponseError::InvalidRegularExpression.code()

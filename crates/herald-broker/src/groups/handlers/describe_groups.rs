@@ -124,6 +124,7 @@ mod tests {
             assert_eq!(g.protocol_data.as_str(), "range");
             assert_eq!(g.members[0].member_id.as_str(), member);
             assert_eq!(g.members[0].client_id.as_str(), "test-client");
+            assert_eq!(g.members[0].client_host.as_str(), "/127.0.0.1");
             assert_eq!(g.members[0].member_assignment, Bytes::from_static(b"A"));
             assert_eq!(
                 g.members[0].member_metadata,

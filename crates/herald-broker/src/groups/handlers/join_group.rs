@@ -2,18 +2,21 @@
 //! the rebalance completes. v4+ dynamic members first get MEMBER_ID_REQUIRED
 //! with their id (KIP-394); v5+ static members send `group_instance_id`.
 
+use std::net::SocketAddr;
+
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse, RequestHeader};
 
 use super::{client_id, s};
-use crate::groups::GroupCoordinator;
 use crate::groups::coordinator::settle;
 use crate::groups::error::GroupError;
 use crate::groups::state::classic::{JoinRequest, Joined, Protocol};
+use crate::groups::{GroupCoordinator, client_host};
 
 pub(crate) async fn handle(
     groups: &GroupCoordinator,
     header: &RequestHeader,
+    peer: SocketAddr,
     req: JoinGroupRequest,
     version: i16,
 ) -> JoinGroupResponse {
@@ -23,7 +26,7 @@ pub(crate) async fn handle(
         member_id: member_id.clone(),
         instance_id: req.group_instance_id.as_ref().map(|i| i.to_string()),
         client_id: client_id(header),
-        client_host: String::new(),
+        client_host: client_host(peer),
         session_timeout_ms: req.session_timeout_ms,
         // v0 has no rebalance timeout: the session timeout serves as one.
         rebalance_timeout_ms: if version == 0 {
@@ -99,7 +102,7 @@ mod tests {
     use kafka_protocol::error::ResponseError;
 
     use super::*;
-    use crate::groups::handlers::testing::{Fixture, assert_encodes, header, join_request};
+    use crate::groups::handlers::testing::{Fixture, PEER, assert_encodes, header, join_request};
 
     fn request(member_id: &str) -> JoinGroupRequest {
         join_request("g", member_id)
@@ -110,7 +113,7 @@ mod tests {
         req: JoinGroupRequest,
         version: i16,
     ) -> JoinGroupResponse {
-        handle(groups, &header(version), req, version).await
+        handle(groups, &header(version), PEER, req, version).await
     }
 
     #[tokio::test]

@@ -82,6 +82,11 @@ pub(super) mod testing {
         }
     }
 
+    /// The address the handler tests' requests come from.
+    pub(crate) const PEER: std::net::SocketAddr = std::net::SocketAddr::V4(
+        std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 50_000),
+    );
+
     /// A header carrying `version` and a client id.
     pub(crate) fn header(version: i16) -> kafka_protocol::messages::RequestHeader {
         kafka_protocol::messages::RequestHeader::default()
@@ -118,6 +123,7 @@ pub(super) mod testing {
         let joined = crate::groups::handlers::join_group::handle(
             &f.coordinator,
             &header(3),
+            PEER,
             join_request(group, ""),
             3,
         )

@@ -109,6 +109,11 @@ pub(crate) mod testing {
     use crate::groups::{GroupConfig, GroupCoordinator};
     use crate::share::{ShareConfig, ShareCoordinator};
 
+    /// The address the handler tests' requests come from.
+    pub(crate) const PEER: std::net::SocketAddr = std::net::SocketAddr::V4(
+        std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 50_000),
+    );
+
     /// A share coordinator over a fresh log in a temporary directory, with
     /// 1 s locks allowed.
     pub(crate) struct Fixture {

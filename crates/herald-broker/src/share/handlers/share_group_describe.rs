@@ -86,7 +86,7 @@ mod tests {
 
     use super::*;
     use crate::share::handlers::share_group_heartbeat;
-    use crate::share::handlers::testing::{Fixture, assert_encodes};
+    use crate::share::handlers::testing::{Fixture, PEER, assert_encodes};
 
     #[tokio::test]
     async fn describes_members_and_reports_unknown_groups() {
@@ -97,7 +97,7 @@ mod tests {
             .with_member_id(s("m"))
             .with_subscribed_topic_names(Some(vec![TopicName(s("q"))]));
         let header = RequestHeader::default().with_client_id(Some(s("app")));
-        let joined = share_group_heartbeat::handle(&f.share, &header, &join).await;
+        let joined = share_group_heartbeat::handle(&f.share, &header, PEER, &join).await;
         assert_eq!(joined.error_code, 0);
         let req = ShareGroupDescribeRequest::default()
             .with_group_ids(vec![GroupId(s("g")), GroupId(s("nope"))])
@@ -113,6 +113,7 @@ mod tests {
         let m = &g.members[0];
         assert_eq!(m.member_id.as_str(), "m");
         assert_eq!(m.client_id.as_str(), "app");
+        assert_eq!(m.client_host.as_str(), "/127.0.0.1");
         let tp = &m.assignment.topic_partitions[0];
         assert_eq!((tp.topic_id, tp.topic_name.0.as_str()), (id, "q"));
         assert_eq!(tp.partitions, vec![0, 1]);

@@ -4,12 +4,15 @@
 //! `share.auto.offset.reset`, so records produced after the assignment are
 //! delivered even if the first fetch comes later.
 
+use std::net::SocketAddr;
+
 use kafka_protocol::messages::share_group_heartbeat_response::{Assignment, TopicPartitions};
 use kafka_protocol::messages::{
     RequestHeader, ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse,
 };
 
 use super::{ids, not_a_consumer_group, s};
+use crate::groups::client_host;
 use crate::share::ShareCoordinator;
 use crate::share::error::ShareError;
 use crate::share::fetch::ensure_initialized;
@@ -18,9 +21,10 @@ use crate::share::state::group::{Heartbeat, HeartbeatOk, Topics};
 pub(crate) async fn handle(
     share: &ShareCoordinator,
     header: &RequestHeader,
+    peer: SocketAddr,
     req: &ShareGroupHeartbeatRequest,
 ) -> ShareGroupHeartbeatResponse {
-    match run(share, header, req).await {
+    match run(share, header, peer, req).await {
         Ok(ok) => ShareGroupHeartbeatResponse::default()
             .with_member_id(Some(s(ok.member_id)))
             .with_member_epoch(ok.member_epoch)
@@ -45,6 +49,7 @@ pub(crate) async fn handle(
 async fn run(
     share: &ShareCoordinator,
     header: &RequestHeader,
+    peer: SocketAddr,
     req: &ShareGroupHeartbeatRequest,
 ) -> Result<HeartbeatOk, ShareError> {
     let (group, member) = ids(Some(req.group_id.0.as_str()), Some(req.member_id.as_str()))?;
@@ -71,7 +76,7 @@ async fn run(
             .as_ref()
             .map(|c| c.to_string())
             .unwrap_or_default(),
-        client_host: String::new(),
+        client_host: client_host(peer),
     };
     let (result, mut seq) = loaded.run(|s, now| s.heartbeat(&group, beat, &topics, now));
     let (ok, to_init) = result?;
@@ -95,7 +100,7 @@ mod tests {
     use kafka_protocol::messages::{GroupId, TopicName};
 
     use super::*;
-    use crate::share::handlers::testing::{Fixture, assert_encodes};
+    use crate::share::handlers::testing::{Fixture, PEER, assert_encodes};
 
     fn join(member: &str, topic: &str) -> ShareGroupHeartbeatRequest {
         ShareGroupHeartbeatRequest::default()
@@ -110,7 +115,7 @@ mod tests {
         let f = Fixture::new();
         let id = f.topic("q", 2);
         f.produce("q", 0, 3);
-        let resp = handle(&f.share, &RequestHeader::default(), &join("m1", "q")).await;
+        let resp = handle(&f.share, &RequestHeader::default(), PEER, &join("m1", "q")).await;
         assert_encodes(&resp, 1);
         assert_eq!(resp.error_code, 0, "{:?}", resp.error_message);
         assert!(resp.member_epoch > 0);
@@ -122,13 +127,13 @@ mod tests {
         let starts = loaded.read(|s| s.start_offsets("g", None).unwrap());
         assert_eq!(starts[&id], vec![(0, Some(3)), (1, Some(0))], "latest");
         // A second member shares partitions; the first catches up later.
-        let resp2 = handle(&f.share, &RequestHeader::default(), &join("m2", "q")).await;
+        let resp2 = handle(&f.share, &RequestHeader::default(), PEER, &join("m2", "q")).await;
         assert!(resp2.member_epoch > resp.member_epoch);
         let beat = ShareGroupHeartbeatRequest::default()
             .with_group_id(GroupId(s("g")))
             .with_member_id(s("m1"))
             .with_member_epoch(resp.member_epoch);
-        let resp3 = handle(&f.share, &RequestHeader::default(), &beat).await;
+        let resp3 = handle(&f.share, &RequestHeader::default(), PEER, &beat).await;
         assert_eq!(resp3.member_epoch, resp2.member_epoch);
         assert_eq!(
             resp3.assignment.expect("new assignment").topic_partitions[0]
@@ -143,16 +148,16 @@ mod tests {
         let f = Fixture::new();
         f.topic("q", 1);
         let empty = join("", "q");
-        let resp = handle(&f.share, &RequestHeader::default(), &empty).await;
+        let resp = handle(&f.share, &RequestHeader::default(), PEER, &empty).await;
         assert_encodes(&resp, 1);
         assert_eq!(resp.error_code, ResponseError::InvalidRequest.code());
         assert!(resp.error_message.is_some());
         let stranger = join("x", "q").with_member_epoch(7);
-        let resp = handle(&f.share, &RequestHeader::default(), &stranger).await;
+        let resp = handle(&f.share, &RequestHeader::default(), PEER, &stranger).await;
         assert_eq!(resp.error_code, ResponseError::UnknownMemberId.code());
-        let ok = handle(&f.share, &RequestHeader::default(), &join("a", "q")).await;
+        let ok = handle(&f.share, &RequestHeader::default(), PEER, &join("a", "q")).await;
         let fenced = join("a", "q").with_member_epoch(ok.member_epoch + 3);
-        let resp = handle(&f.share, &RequestHeader::default(), &fenced).await;
+        let resp = handle(&f.share, &RequestHeader::default(), PEER, &fenced).await;
         assert_eq!(resp.error_code, ResponseError::FencedMemberEpoch.code());
     }
 }
