@@ -57,6 +57,9 @@ pub async fn run(listener: TcpListener, broker: Arc<Broker>, shutdown: impl Futu
     }
     drop(listener);
     let _ = stop_tx.send(true);
+    // A JoinGroup/SyncGroup parked until its group rebalances would hold its
+    // connection until the rebalance timeout: answer those now.
+    broker.groups().unload();
     let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
         while connections.join_next().await.is_some() {}
     })

@@ -320,3 +320,52 @@ async fn described_members_carry_the_address_they_connect_from() {
     assert_eq!(member.member_id.as_str(), "share-member-1");
     assert_eq!(member.client_host.as_str(), expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_answers_a_parked_join_instead_of_waiting_for_the_rebalance() {
+    let mut broker = start().await;
+    let mut a = RawClient::connect(broker.addr).await;
+    let mut b = RawClient::connect(broker.addr).await;
+    let a_id = call_join(&mut a, &join("")).await.member_id;
+    call_join(&mut a, &join(&a_id)).await;
+    let sync = SyncGroupRequest::default()
+        .with_group_id(GroupId(s("g")))
+        .with_generation_id(1)
+        .with_member_id(a_id.clone());
+    a.call(ApiKey::SyncGroup, 5, &sync).await;
+    // b's join parks: a never rejoins, so it would wait a's 30 s rebalance timeout.
+    let b_id = call_join(&mut b, &join("")).await.member_id;
+    b.send(ApiKey::JoinGroup, 9, &join(&b_id)).await;
+    let heartbeat = HeartbeatRequest::default()
+        .with_group_id(GroupId(s("g")))
+        .with_generation_id(1)
+        .with_member_id(a_id.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ResponseKind::Heartbeat(beat) = a.call(ApiKey::Heartbeat, 4, &heartbeat).await else {
+            panic!("heartbeat");
+        };
+        if beat.error_code == 27 {
+            break; // REBALANCE_IN_PROGRESS: b's join reached the coordinator.
+        }
+        assert!(std::time::Instant::now() < deadline, "no rebalance started");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    let started = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(5), broker.stop())
+        .await
+        .expect("the broker stops without waiting for the rebalance timeout");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    let Some((_, ResponseKind::JoinGroup(answered))) = b.receive(ApiKey::JoinGroup, 9).await else {
+        panic!("b's parked join is answered before its connection closes");
+    };
+    assert_eq!(
+        answered.error_code, 16,
+        "NOT_COORDINATOR: find the coordinator again"
+    );
+}

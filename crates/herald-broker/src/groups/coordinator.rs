@@ -1,8 +1,11 @@
 //! The async shell around the pure group state: loads `__consumer_offsets`
 //! on first use, serialises access to the state, sends the records each
 //! operation produces to the store (waiting until they are durable before
-//! the caller answers), and drives timeouts from a background ticker.
+//! the caller answers), and drives timeouts from a background ticker. When
+//! the broker stops, [`GroupCoordinator::unload`] answers the requests that
+//! wait for their group, so connections drain at once.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -41,6 +44,8 @@ pub(crate) struct Loaded {
     groups: Mutex<Groups>,
     store: Store,
     clock: Clock,
+    /// The coordinator's [`Shared::stopping`].
+    stopping: Arc<AtomicBool>,
 }
 
 impl Loaded {
@@ -76,6 +81,11 @@ impl Loaded {
         ack: bool,
     ) -> (R, Option<oneshot::Receiver<Result<(), GroupError>>>) {
         let mut groups = self.groups.lock();
+        // Checked under the lock, so no request parks after `unload` (even
+        // one that was on its way in while the state was still loading).
+        if self.stopping.load(Ordering::SeqCst) {
+            groups.shutdown();
+        }
         let result = f(&mut groups, self.clock.now());
         // Sent under the lock: records reach the log in state order.
         let ack = self.store.send(groups.take_records(), ack);
@@ -121,6 +131,8 @@ struct Shared {
     log: Arc<Log>,
     config: GroupConfig,
     loaded: OnceCell<Arc<Loaded>>,
+    /// Set by [`GroupCoordinator::unload`].
+    stopping: Arc<AtomicBool>,
 }
 
 impl GroupCoordinator {
@@ -132,6 +144,7 @@ impl GroupCoordinator {
             log,
             config,
             loaded: OnceCell::new(),
+            stopping: Arc::new(AtomicBool::new(false)),
         });
         if shared.log.topic(store::TOPIC).is_some()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
@@ -144,6 +157,18 @@ impl GroupCoordinator {
             });
         }
         GroupCoordinator { shared }
+    }
+
+    /// Gives up the groups as the broker stops, as Kafka's coordinator does
+    /// when it unloads them: every JoinGroup and SyncGroup waiting for the
+    /// rest of its group is answered NOT_COORDINATOR now, and later ones at
+    /// once, instead of holding its connection until the rebalance timeout.
+    /// Other requests are still served while connections drain.
+    pub(crate) fn unload(&self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        if let Some(loaded) = self.shared.loaded.get() {
+            loaded.update(|_, _| ());
+        }
     }
 
     /// The topics as the log has them now.
@@ -214,6 +239,7 @@ impl Shared {
                     groups: Mutex::new(groups),
                     store: Store::spawn(self.log.clone(), partition),
                     clock,
+                    stopping: self.stopping.clone(),
                 });
                 tokio::spawn(ticker(Arc::downgrade(&loaded)));
                 Ok(loaded)
@@ -271,6 +297,45 @@ mod tests {
             .expect("loaded")
             .read(|g| g.list(&[], &[]));
         assert_eq!(groups[0].group_id, "g");
+    }
+
+    #[tokio::test]
+    async fn unload_answers_a_parked_join_at_once_and_refuses_to_park_again() {
+        use crate::groups::handlers::join_group::handle;
+        use crate::groups::handlers::testing::{PEER, header, join_request};
+        use kafka_protocol::error::ResponseError;
+
+        let f = Fixture::new();
+        stable_member(&f, "g").await;
+        let coordinator = f.coordinator.clone();
+        // A second member: its join waits up to 10 s for the first to rejoin.
+        let parked = tokio::spawn(async move {
+            handle(&coordinator, &header(3), PEER, join_request("g", ""), 3).await
+        });
+        let loaded = f.coordinator.loaded().await.expect("loaded");
+        let state = |l: &super::Loaded| l.read(|g| g.list(&[], &[])[0].state);
+        for _ in 0..500 {
+            if state(loaded) == "PreparingRebalance" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(state(loaded), "PreparingRebalance", "the join is parked");
+        assert!(!parked.is_finished());
+
+        f.coordinator.unload();
+        let answered = tokio::time::timeout(Duration::from_secs(2), parked)
+            .await
+            .expect("answered without waiting for the rebalance timeout")
+            .expect("join task");
+        assert_eq!(answered.error_code, ResponseError::NotCoordinator.code());
+        let again = tokio::time::timeout(
+            Duration::from_secs(2),
+            handle(&f.coordinator, &header(3), PEER, join_request("g", ""), 3),
+        )
+        .await
+        .expect("a join after unload does not park");
+        assert_eq!(again.error_code, ResponseError::NotCoordinator.code());
     }
 
     #[tokio::test(start_paused = true)]

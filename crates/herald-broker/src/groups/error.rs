@@ -157,6 +157,11 @@ pub(crate) enum GroupError {
     /// clients retry).
     #[error("group coordinator storage failed: {0}")]
     Storage(String),
+    /// The broker is shutting down and has given up its groups, as Kafka's
+    /// coordinator does when it unloads them (NOT_COORDINATOR: clients look
+    /// the coordinator up again and rejoin there).
+    #[error("this broker no longer coordinates groups: it is shutting down")]
+    NotCoordinator,
 }
 
 impl GroupError {
@@ -184,6 +189,7 @@ impl GroupError {
             GroupError::UnknownTopicOrPartition { .. } => ResponseError::UnknownTopicOrPartition,
             GroupError::SubscribedToTopic { .. } => ResponseError::GroupSubscribedToTopic,
             GroupError::Storage(_) => ResponseError::CoordinatorNotAvailable,
+            GroupError::NotCoordinator => ResponseError::NotCoordinator,
         };
         e.code()
     }
@@ -242,6 +248,7 @@ mod tests {
         );
         assert_eq!(GroupError::not_found("g", "does not exist").code(), 69);
         assert_eq!(GroupError::Storage("x".into()).code(), 15);
+        assert_eq!(GroupError::NotCoordinator.code(), 16);
     }
 
     #[test]

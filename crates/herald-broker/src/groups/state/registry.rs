@@ -134,6 +134,8 @@ pub(crate) struct Groups {
     next_seq: u64,
     records: Vec<StoreRecord>,
     last_expiry_check: Option<i64>,
+    /// Set by [`Groups::shutdown`]: nothing parks any more.
+    stopping: bool,
 }
 
 impl Groups {
@@ -145,6 +147,7 @@ impl Groups {
             next_seq: 0,
             records: Vec::new(),
             last_expiry_check: None,
+            stopping: false,
         }
     }
 
@@ -202,6 +205,9 @@ impl Groups {
 
     /// JoinGroup.
     pub(crate) fn join(&mut self, group_id: &str, req: JoinRequest, now: i64) -> Reply<JoinResult> {
+        if self.stopping {
+            return Reply::Ready(Err(GroupError::NotCoordinator));
+        }
         if group_id.is_empty() {
             return Reply::Ready(Err(GroupError::InvalidGroupId));
         }
@@ -250,6 +256,9 @@ impl Groups {
 
     /// SyncGroup.
     pub(crate) fn sync(&mut self, group_id: &str, req: SyncRequest, now: i64) -> Reply<SyncResult> {
+        if self.stopping {
+            return Reply::Ready(Err(GroupError::NotCoordinator));
+        }
         let reply = match self.classic_mut(group_id, &req.member_id) {
             Ok(g) => g.sync(req, now),
             Err(e) => Reply::Ready(Err(e)),
@@ -407,8 +416,15 @@ impl Groups {
         }
     }
 
-    /// Fails every parked join and sync: the broker is stopping.
+    /// Answers every parked join and sync with NOT_COORDINATOR, and every
+    /// later one at once: the broker is stopping, and a request that waits
+    /// for the rest of its group would hold up the drain of its connection.
+    /// Other requests are still served (a final offset commit is kept).
     pub(crate) fn shutdown(&mut self) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
         for group in self.groups.values_mut() {
             if let GroupKind::Classic(g) = &mut group.kind {
                 g.shutdown();

@@ -379,11 +379,11 @@ impl ClassicGroup {
             .unwrap_or(0)
     }
 
-    /// Fails every parked join and sync (the coordinator is going away).
+    /// Answers every parked join and sync with NOT_COORDINATOR (the
+    /// coordinator is going away).
     pub(crate) fn shutdown(&mut self) {
-        let error = GroupError::Storage("the broker is shutting down".to_owned());
         for m in self.members.values_mut() {
-            m.fail_waiters(&error);
+            m.fail_waiters(&GroupError::NotCoordinator);
         }
     }
 }
