@@ -93,7 +93,8 @@ struct ConsumeBench {
 
 #[derive(Debug, Args)]
 struct CommonFlags {
-    /// Give up when no record came (or was acknowledged) for this long.
+    /// Stop reading when no record came for this long (consume and end-to-end; a
+    /// stalled producer fails after the client's delivery.timeout.ms instead).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     idle_timeout: Duration,
     /// Report format.
