@@ -52,6 +52,7 @@ mod connection;
 pub mod frame;
 mod groups;
 mod handlers;
+mod internal_topic;
 mod producers;
 mod server;
 mod shape;

@@ -1,35 +1,35 @@
 //! `__consumer_offsets`: where committed offsets and group snapshots live.
 //!
 //! The topic is created on first use (one partition, `cleanup.policy=compact`,
-//! `flush=always`) and replayed when the coordinator loads. Writes go through
-//! one task that appends everything queued so far as one batch (one fsync
-//! for many writers) on a blocking thread, in the order they were queued.
+//! `flush=always`) and replayed when the coordinator loads (both through
+//! [`crate::internal_topic`]). Writes go through one task that appends
+//! everything queued so far as one batch (one fsync for many writers) on a
+//! blocking thread, in the order they were queued.
 
 pub(crate) mod format;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use herald_log::{BatchBuilder, Batches, Log, LogError, Partition, Record, decode_records};
+use herald_log::{Log, Partition};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::groups::error::GroupError;
 use crate::groups::state::registry::StoreRecord;
+use crate::internal_topic::{self, Encoded, InternalTopic};
 
 /// The internal topic's name (Kafka's).
 pub(crate) const TOPIC: &str = "__consumer_offsets";
 
-/// Largest record accepted by the topic: a big group's snapshot must fit.
-const MAX_MESSAGE_BYTES: &str = "16777216";
+/// The topic, with the largest record it accepts: a big group's snapshot
+/// must fit.
+const OFFSETS: InternalTopic = InternalTopic {
+    name: TOPIC,
+    overrides: &[("max.message.bytes", "16777216")],
+};
 
 /// Bytes of records gathered into one appended batch before the rest waits
 /// for the next one.
 const BATCH_BYTES: usize = 1 << 20;
-
-/// How much is read per step when replaying.
-const READ_BYTES: usize = 1 << 20;
-
-type Encoded = (Vec<u8>, Option<Vec<u8>>);
 
 struct Write {
     records: Vec<Encoded>,
@@ -42,78 +42,19 @@ pub(crate) struct Store {
     tx: mpsc::UnboundedSender<Write>,
 }
 
-fn storage(e: &LogError) -> GroupError {
+fn storage(e: &impl std::fmt::Display) -> GroupError {
     GroupError::Storage(e.to_string())
 }
 
 /// Opens `__consumer_offsets`, creating it if needed, and reads every record
-/// back in log order. Blocks on I/O: call from a blocking thread.
+/// back in log order (unreadable ones are logged and skipped). Blocks on
+/// I/O: call from a blocking thread.
 pub(crate) fn open(log: &Log) -> Result<(Arc<Partition>, Vec<StoreRecord>), GroupError> {
-    if log.topic(TOPIC).is_none() {
-        let overrides = BTreeMap::from([
-            ("cleanup.policy".to_owned(), "compact".to_owned()),
-            ("flush".to_owned(), "always".to_owned()),
-            ("max.message.bytes".to_owned(), MAX_MESSAGE_BYTES.to_owned()),
-        ]);
-        match log.create_topic(TOPIC, 1, &overrides) {
-            Ok(_) | Err(LogError::TopicExists { .. }) => {}
-            Err(e) => return Err(storage(&e)),
-        }
-    }
-    let partition = log.partition(TOPIC, 0).map_err(|e| storage(&e))?;
-    let records = replay(&partition)?;
+    let partition = OFFSETS.open(log).map_err(|e| storage(&e))?;
+    let records = OFFSETS
+        .replay(&partition, format::decode)
+        .map_err(|e| storage(&e))?;
     Ok((partition, records))
-}
-
-/// Every decodable record of the partition, oldest first. Records (and
-/// batches) that do not decode are logged and skipped: one bad record must
-/// not keep every group from loading.
-fn replay(partition: &Partition) -> Result<Vec<StoreRecord>, GroupError> {
-    let mut out = Vec::new();
-    let mut offset = partition.log_start_offset();
-    let end = partition.high_watermark();
-    while offset < end {
-        let read = partition
-            .read(offset, READ_BYTES)
-            .map_err(|e| storage(&e))?;
-        let mut progressed = false;
-        for batch in Batches::new(&read.records) {
-            let next = batch.next_offset();
-            if next <= offset {
-                continue;
-            }
-            if !batch.is_control() {
-                let records = decode_records(batch.bytes()).unwrap_or_else(|e| {
-                    tracing::error!(
-                        error = %e,
-                        offset = batch.base_offset(),
-                        "skipping an unreadable batch of {TOPIC}"
-                    );
-                    Vec::new()
-                });
-                for r in records {
-                    if batch.base_offset() + i64::from(r.offset_delta) < offset {
-                        continue;
-                    }
-                    let Some(key) = r.key.as_deref() else {
-                        continue;
-                    };
-                    match format::decode(key, r.value.as_deref()) {
-                        Ok(record) => out.push(record),
-                        Err(e) => {
-                            tracing::error!(error = %e, "skipping unreadable record of {TOPIC}")
-                        }
-                    }
-                }
-            }
-            offset = next;
-            progressed = true;
-        }
-        if !progressed {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 impl Store {
@@ -179,23 +120,18 @@ async fn writer(log: Arc<Log>, partition: Arc<Partition>, mut rx: mpsc::Unbounde
                 Err(_) => break,
             }
         }
-        let mut batch = BatchBuilder::new(log.clock().now_ms());
-        for w in &writes {
-            for (key, value) in &w.records {
-                batch.push(Record::new(Some(key.clone()), value.clone()));
-            }
-        }
-        let result = if batch.is_empty() {
+        let records: Vec<Encoded> = writes
+            .iter_mut()
+            .flat_map(|w| std::mem::take(&mut w.records))
+            .collect();
+        let result = if records.is_empty() {
             Ok(())
         } else {
             let partition = partition.clone();
+            let now = log.clock().now_ms();
+            // One batch: what was queued together lands whole or not at all.
             match tokio::task::spawn_blocking(move || {
-                let bytes = batch
-                    .try_build()
-                    .map_err(|e| GroupError::Storage(e.to_string()))?;
-                partition
-                    .append(&bytes)
-                    .map(|_| ())
+                internal_topic::append(&partition, now, records, usize::MAX)
                     .map_err(|e| storage(&e))
             })
             .await
@@ -217,7 +153,7 @@ async fn writer(log: Arc<Log>, partition: Arc<Partition>, mut rx: mpsc::Unbounde
 
 #[cfg(test)]
 mod tests {
-    use herald_log::LogOptions;
+    use herald_log::{BatchBuilder, LogOptions, Record};
 
     use super::*;
     use crate::groups::state::offsets::CommittedOffset;

@@ -2,108 +2,52 @@
 //! membership and group configurations live.
 //!
 //! The topic is created on first use (one partition, `cleanup.policy=compact`,
-//! `flush=always`) and replayed when the coordinator loads. One writer
+//! `flush=always`) and replayed when the coordinator loads (both through
+//! [`crate::internal_topic`]). One writer
 //! appends snapshots of whatever changed since its last write as one batch
 //! (one fsync covers many requests); requests wait until the change
 //! sequence they produced is durable ([`Durability`]).
 
 pub(crate) mod format;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use herald_log::{BatchBuilder, Batches, Log, LogError, Partition, Record, decode_records};
+use herald_log::{Log, Partition};
 use tokio::sync::{Notify, watch};
 
+use crate::internal_topic::{self, InternalTopic};
 use crate::share::error::ShareError;
 use crate::share::state::StoreRecord;
 
 /// The internal topic's name (Kafka's).
 pub(crate) const TOPIC: &str = "__share_group_state";
 
-/// Largest batch the topic accepts.
-const MAX_MESSAGE_BYTES: usize = 16 << 20;
-
-/// Segment size: small enough that compaction keeps replay short.
-const SEGMENT_BYTES: &str = "16777216";
+/// The topic: segments small enough that compaction keeps replay short,
+/// and the largest batch it accepts.
+const STATE: InternalTopic = InternalTopic {
+    name: TOPIC,
+    overrides: &[
+        ("segment.bytes", "16777216"),
+        ("max.message.bytes", "16777216"),
+    ],
+};
 
 /// Records gathered into one appended batch.
 const BATCH_BYTES: usize = 1 << 20;
 
-/// How much is read per step when replaying.
-const READ_BYTES: usize = 1 << 20;
-
-fn storage(e: &LogError) -> ShareError {
+fn storage(e: &impl std::fmt::Display) -> ShareError {
     ShareError::Storage(e.to_string())
 }
 
 /// Opens `__share_group_state`, creating it if needed, and reads every
-/// record back in log order. Blocks on I/O: call from a blocking thread.
+/// record back in log order (unreadable ones are logged and skipped).
+/// Blocks on I/O: call from a blocking thread.
 pub(crate) fn open(log: &Log) -> Result<(Arc<Partition>, Vec<StoreRecord>), ShareError> {
-    if log.topic(TOPIC).is_none() {
-        let overrides = BTreeMap::from([
-            ("cleanup.policy".to_owned(), "compact".to_owned()),
-            ("flush".to_owned(), "always".to_owned()),
-            ("segment.bytes".to_owned(), SEGMENT_BYTES.to_owned()),
-            (
-                "max.message.bytes".to_owned(),
-                MAX_MESSAGE_BYTES.to_string(),
-            ),
-        ]);
-        match log.create_topic(TOPIC, 1, &overrides) {
-            Ok(_) | Err(LogError::TopicExists { .. }) => {}
-            Err(e) => return Err(storage(&e)),
-        }
-    }
-    let partition = log.partition(TOPIC, 0).map_err(|e| storage(&e))?;
-    let records = replay(&partition)?;
+    let partition = STATE.open(log).map_err(|e| storage(&e))?;
+    let records = STATE
+        .replay(&partition, format::decode)
+        .map_err(|e| storage(&e))?;
     Ok((partition, records))
-}
-
-/// Every decodable record, oldest first. Unreadable records are logged and
-/// skipped: one bad record must not keep every share group from loading.
-fn replay(partition: &Partition) -> Result<Vec<StoreRecord>, ShareError> {
-    let mut out = Vec::new();
-    let mut offset = partition.log_start_offset();
-    let end = partition.high_watermark();
-    while offset < end {
-        let read = partition
-            .read(offset, READ_BYTES)
-            .map_err(|e| storage(&e))?;
-        let mut progressed = false;
-        for batch in Batches::new(&read.records) {
-            let next = batch.next_offset();
-            if next <= offset {
-                continue;
-            }
-            if !batch.is_control() {
-                let records = decode_records(batch.bytes()).unwrap_or_else(|e| {
-                    tracing::error!(error = %e, offset = batch.base_offset(), "skipping an unreadable batch of {TOPIC}");
-                    Vec::new()
-                });
-                for r in records {
-                    if batch.base_offset() + i64::from(r.offset_delta) < offset {
-                        continue;
-                    }
-                    let Some(key) = r.key.as_deref() else {
-                        continue;
-                    };
-                    match format::decode(key, r.value.as_deref()) {
-                        Ok(record) => out.push(record),
-                        Err(e) => {
-                            tracing::error!(error = %e, "skipping an unreadable record of {TOPIC}")
-                        }
-                    }
-                }
-            }
-            offset = next;
-            progressed = true;
-        }
-        if !progressed {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 /// Appends `records` (in batches of about [`BATCH_BYTES`]). Blocks on I/O.
@@ -112,38 +56,14 @@ pub(crate) fn append(
     now_ms: i64,
     records: &[StoreRecord],
 ) -> Result<(), ShareError> {
-    let mut batch = BatchBuilder::new(now_ms);
-    let mut bytes = 0;
-    for record in records {
-        let (key, value) = match format::encode(record) {
-            Ok(kv) => kv,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot persist a share-group record; it is kept in memory only");
-                continue;
-            }
-        };
-        bytes += key.len() + value.as_ref().map_or(0, Vec::len);
-        batch.push(Record::new(Some(key), value));
-        if bytes >= BATCH_BYTES {
-            flush(partition, &batch)?;
-            batch = BatchBuilder::new(now_ms);
-            bytes = 0;
+    let encoded = records.iter().filter_map(|record| match format::encode(record) {
+        Ok(kv) => Some(kv),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot persist a share-group record; it is kept in memory only");
+            None
         }
-    }
-    if !batch.is_empty() {
-        flush(partition, &batch)?;
-    }
-    Ok(())
-}
-
-fn flush(partition: &Partition, batch: &BatchBuilder) -> Result<(), ShareError> {
-    let bytes = batch
-        .try_build()
-        .map_err(|e| ShareError::Storage(e.to_string()))?;
-    partition
-        .append(&bytes)
-        .map(|_| ())
-        .map_err(|e| storage(&e))
+    });
+    internal_topic::append(partition, now_ms, encoded, BATCH_BYTES).map_err(|e| storage(&e))
 }
 
 /// How far the writer got, in change sequence numbers.
@@ -212,7 +132,9 @@ impl Durability {
 
 #[cfg(test)]
 mod tests {
-    use herald_log::LogOptions;
+    use std::collections::BTreeMap;
+
+    use herald_log::{BatchBuilder, LogOptions, Record};
 
     use super::*;
 
