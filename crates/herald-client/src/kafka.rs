@@ -15,14 +15,32 @@ pub(crate) type BytesConsumer = KafkaConsumer<Vec<u8>, Vec<u8>>;
 /// Record headers as (name, value) pairs, in record order.
 pub type HeaderList = Vec<(String, Vec<u8>)>;
 
+/// Producer properties herald-client sets unless the [`KafkaConfig`] sets
+/// them. The Java client's `batch.size` of 16 KiB makes a produce request
+/// carry a few hundred small records, so a busy topic pays a broker round
+/// trip (and, on Herald, a flush) per 16 KiB; librdkafka batches up to
+/// 1,000,000 bytes for the same reason. The buffer grows with it so that
+/// 64 partitions can fill a batch at once before a send waits for memory.
+pub(crate) const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
+    ("batch.size", "1048576"),
+    ("buffer.memory", "67108864"),
+    ("linger.ms", "5"),
+];
+
 /// An idempotent `acks=all` producer: an acknowledged record is durable and
 /// a retried send is written once.
 pub(crate) fn producer(config: &KafkaConfig) -> Result<BytesProducer, ClientError> {
-    let props = config.props(&[
+    let mut forced = vec![
         ("acks", "all"),
         ("enable.idempotence", "true"),
         ("max.in.flight.requests.per.connection", "5"),
-    ]);
+    ];
+    for (key, value) in PRODUCER_DEFAULTS {
+        if !config.properties.contains_key(*key) {
+            forced.push((key, value));
+        }
+    }
+    let props = config.props(&forced);
     let producer_config =
         ProducerConfig::new(&props).map_err(|e| ClientError::config(e.to_string()))?;
     KafkaProducer::new(
@@ -112,12 +130,32 @@ pub(crate) async fn submit(
     value: Option<&[u8]>,
     headers: &[(String, Vec<u8>)],
 ) -> Result<Pending, ClientError> {
+    submit_record(
+        producer,
+        topic,
+        partition,
+        key,
+        value,
+        to_record_headers(headers),
+    )
+    .await
+}
+
+/// [`submit`] with the headers already built, so none is copied again.
+pub(crate) async fn submit_record(
+    producer: &BytesProducer,
+    topic: &str,
+    partition: Option<i32>,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: RecordHeaders,
+) -> Result<Pending, ClientError> {
     let record = ProducerRecord::with_partition_key_headers(
         topic.to_owned(),
         partition,
         key,
         value,
-        to_record_headers(headers),
+        headers,
     )
     .map_err(|e| ClientError::config(e.to_string()))?;
     producer

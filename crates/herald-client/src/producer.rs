@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use confluent_kafka::common::header::{RecordHeader, RecordHeaders};
+
 use crate::kafka::{self, BytesProducer, HeaderList, Pending, Sent};
 use crate::registry::{Normalize, SchemaRegistryClient};
 use crate::serdes::{
-    Binding, IdLocation, SchemaSelection, SchemaSource, Serializer, SerializerConfig,
+    Binding, BoundTopic, IdLocation, SchemaSelection, SchemaSource, Serializer, SerializerConfig,
 };
 use crate::subject::SubjectNameStrategy;
 use crate::transport::KafkaConfig;
@@ -25,8 +27,10 @@ use crate::{ClientError, headers};
 pub struct Producer<T> {
     kafka: Arc<BytesProducer>,
     serializer: Serializer<T>,
+    bound: BoundTopic,
     binding: Binding,
-    topic: String,
+    // Shared with every `PendingSend`, so a send copies no topic name.
+    topic: Arc<str>,
     message_ids: bool,
 }
 
@@ -35,6 +39,7 @@ impl<T> Clone for Producer<T> {
         Producer {
             kafka: self.kafka.clone(),
             serializer: self.serializer.clone(),
+            bound: self.bound.clone(),
             binding: self.binding.clone(),
             topic: self.topic.clone(),
             message_ids: self.message_ids,
@@ -93,10 +98,13 @@ impl<'a, T> Message<'a, T> {
 /// A record handed to the producer, not yet acknowledged: await
 /// [`acknowledged`](PendingSend::acknowledged). Submitting many before
 /// awaiting any lets the producer batch them.
+///
+/// Dropping it does not cancel the send: the record is written (or fails)
+/// all the same, only its outcome goes unobserved.
 #[derive(Debug)]
 pub struct PendingSend {
     pending: Pending,
-    topic: String,
+    topic: Arc<str>,
 }
 
 impl PendingSend {
@@ -134,7 +142,8 @@ impl<T: Serialize> Producer<T> {
         &self.topic
     }
 
-    /// Sends `value` and waits for the acknowledgement.
+    /// Sends `value` and waits for the acknowledgement. One record at a
+    /// time: to keep many in flight, use [`submit`](Self::submit).
     pub async fn send(&self, value: &T) -> Result<Sent, ClientError> {
         self.send_message(Message::new(value)).await
     }
@@ -145,26 +154,43 @@ impl<T: Serialize> Producer<T> {
     }
 
     /// Encodes the record and hands it to the producer's batching without
-    /// waiting for the broker.
+    /// waiting for the broker; the returned [`PendingSend`] reports this
+    /// record's outcome. The await only waits when the producer must: for
+    /// the topic's metadata on the first send, or for buffer memory while
+    /// `buffer.memory` bytes are unacknowledged (backpressure).
+    ///
+    /// Records submitted one after another to one partition are written in
+    /// that order. An error here (the value does not encode, the producer is
+    /// closed) means the record was not sent.
     pub async fn submit(&self, message: Message<'_, T>) -> Result<PendingSend, ClientError> {
-        let encoded = self.serializer.encode(&self.topic, message.value)?;
-        let mut headers = message.headers;
-        if self.message_ids && kafka::header(&headers, headers::MESSAGE_ID).is_none() {
-            headers.push((
+        let encoded = self
+            .serializer
+            .encode_bound(&self.bound, &self.topic, message.value)?;
+        let stamp =
+            self.message_ids && kafka::header(&message.headers, headers::MESSAGE_ID).is_none();
+        let mut headers = Vec::with_capacity(message.headers.len() + usize::from(stamp) + 1);
+        headers.extend(
+            message
+                .headers
+                .into_iter()
+                .map(|(name, value)| RecordHeader::new(name, Some(value))),
+        );
+        if stamp {
+            headers.push(RecordHeader::new(
                 headers::MESSAGE_ID.to_owned(),
-                uuid::Uuid::now_v7().to_string().into_bytes(),
+                Some(message_id()),
             ));
         }
         if let Some((name, value)) = encoded.header {
-            headers.push((name.to_owned(), value));
+            headers.push(RecordHeader::new(name.to_owned(), Some(value)));
         }
-        let pending = kafka::submit(
+        let pending = kafka::submit_record(
             &self.kafka,
             &self.topic,
             message.partition,
             message.key,
             Some(&encoded.payload),
-            &headers,
+            RecordHeaders::with_header_iter(headers),
         )
         .await?;
         Ok(PendingSend {
@@ -268,13 +294,42 @@ impl<T: Serialize> ProducerBuilder<T> {
         })?;
         let serializer = Serializer::new(&self.registry, &source, self.config).await?;
         let binding = serializer.bind(&self.topic).await?;
+        let bound = serializer.bound_topic(&self.topic).ok_or_else(|| {
+            ClientError::config(format!("serializer not bound to topic {:?}", self.topic))
+        })?;
         let kafka = kafka::producer(&self.cluster)?;
         Ok(Producer {
             kafka: Arc::new(kafka),
             serializer,
+            bound,
             binding,
-            topic: self.topic,
+            topic: self.topic.into(),
             message_ids: self.message_ids,
         })
+    }
+}
+
+/// A fresh UUIDv7 in its hyphenated text form, the `message-id` value.
+fn message_id() -> Vec<u8> {
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Uuid::now_v7()
+        .hyphenated()
+        .encode_lower(&mut text)
+        .as_bytes()
+        .to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_distinct_uuid_v7_text() {
+        let a = message_id();
+        let b = message_id();
+        assert_ne!(a, b);
+        let parsed = uuid::Uuid::parse_str(std::str::from_utf8(&a).unwrap()).unwrap();
+        assert_eq!(parsed.get_version_num(), 7);
+        assert_eq!(parsed.hyphenated().to_string().as_bytes(), a.as_slice());
     }
 }

@@ -16,6 +16,7 @@ mod transcode;
 
 pub use contract::SchemaSource;
 pub use de::{Deserializer, Origin};
+pub(crate) use ser::BoundTopic;
 pub use ser::{Binding, Encoded, Serializer};
 
 pub(crate) use contract::Local;

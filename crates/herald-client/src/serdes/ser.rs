@@ -65,6 +65,11 @@ struct Bound {
     write: Write,
 }
 
+/// One topic's binding, held by a producer of that topic so that encoding
+/// skips the lookup [`Serializer::encode`] makes per value.
+#[derive(Clone)]
+pub(crate) struct BoundTopic(Arc<Bound>);
+
 enum Write {
     /// Encode with the local schema: it is the registered one.
     Local,
@@ -126,6 +131,22 @@ impl<T: Serialize> Serializer<T> {
         self.encode_with(&bound, topic, value)
     }
 
+    /// `topic`'s binding, if [`bind`](Self::bind) made one.
+    pub(crate) fn bound_topic(&self, topic: &str) -> Option<BoundTopic> {
+        self.inner.bound.read().get(topic).cloned().map(BoundTopic)
+    }
+
+    /// [`encode`](Self::encode) with the binding at hand; `topic` is the
+    /// topic `bound` was made for (it names the topic in errors).
+    pub(crate) fn encode_bound(
+        &self,
+        bound: &BoundTopic,
+        topic: &str,
+        value: &T,
+    ) -> Result<Encoded, ClientError> {
+        self.encode_with(&bound.0, topic, value)
+    }
+
     /// Binds `topic` if needed, then encodes.
     pub async fn serialize(&self, topic: &str, value: &T) -> Result<Encoded, ClientError> {
         self.bind(topic).await?;
@@ -138,7 +159,7 @@ impl<T: Serialize> Serializer<T> {
             reason,
         };
         let header_mode = self.inner.config.id_location == IdLocation::Header;
-        let mut payload = Vec::with_capacity(64);
+        let mut payload = Vec::with_capacity(128);
         if !header_mode {
             SchemaRef::Id(bound.binding.id).write_to(&mut payload);
         }
