@@ -34,8 +34,7 @@
 
 use std::collections::BTreeMap;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
-use herald_log::Uuid;
+use bytes::BufMut;
 
 use crate::groups::state::assignor::Assignment;
 use crate::groups::state::classic::{ClassicSnapshot, MemberInfo, Protocol};
@@ -43,6 +42,7 @@ use crate::groups::state::consumer::{ConsumerMember, ConsumerSnapshot};
 use crate::groups::state::offsets::CommittedOffset;
 use crate::groups::state::reconcile::MemberState;
 use crate::groups::state::registry::{GroupSnapshot, StoreRecord};
+use crate::internal_topic::fields::{FieldError, FieldReader as Reader, FieldWriter as Writer};
 
 const KEY_OFFSET: i16 = 1;
 const KEY_GROUP: i16 = 2;
@@ -81,149 +81,40 @@ pub(crate) enum FormatError {
 
 type Result<T> = std::result::Result<T, FormatError>;
 
-struct Writer(BytesMut);
-
-impl Writer {
-    fn new() -> Self {
-        Writer(BytesMut::new())
-    }
-
-    fn string(&mut self, what: &'static str, s: &str) -> Result<()> {
-        let len = i16::try_from(s.len()).map_err(|_| FormatError::TooLong(what))?;
-        self.0.put_i16(len);
-        self.0.put_slice(s.as_bytes());
-        Ok(())
-    }
-
-    fn opt_string(&mut self, what: &'static str, s: Option<&str>) -> Result<()> {
-        match s {
-            Some(s) => self.string(what, s),
-            None => {
-                self.0.put_i16(-1);
-                Ok(())
-            }
+impl From<FieldError> for FormatError {
+    fn from(e: FieldError) -> Self {
+        match e {
+            FieldError::Truncated(what) => FormatError::Truncated(what),
+            FieldError::NotUtf8(what) => FormatError::NotUtf8(what),
+            FieldError::TooLong(what) => FormatError::TooLong(what),
+            FieldError::Trailing(n) => FormatError::Trailing(n),
+            FieldError::Invalid(what) => FormatError::Invalid(what),
         }
-    }
-
-    fn bytes(&mut self, what: &'static str, b: &[u8]) -> Result<()> {
-        let len = i32::try_from(b.len()).map_err(|_| FormatError::TooLong(what))?;
-        self.0.put_i32(len);
-        self.0.put_slice(b);
-        Ok(())
-    }
-
-    fn count(&mut self, what: &'static str, n: usize) -> Result<()> {
-        self.0
-            .put_i32(i32::try_from(n).map_err(|_| FormatError::TooLong(what))?);
-        Ok(())
-    }
-
-    fn assignment(&mut self, a: &Assignment) -> Result<()> {
-        self.count("assignment", a.len())?;
-        for (topic, partitions) in a {
-            self.0.put_slice(topic.as_bytes());
-            self.count("partitions", partitions.len())?;
-            for p in partitions {
-                self.0.put_i32(*p);
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Vec<u8> {
-        self.0.to_vec()
     }
 }
 
-struct Reader(Bytes);
-
-impl Reader {
-    fn need(&self, what: &'static str, n: usize) -> Result<()> {
-        if self.0.remaining() < n {
-            Err(FormatError::Truncated(what))
-        } else {
-            Ok(())
+fn write_assignment(w: &mut Writer, a: &Assignment) -> Result<()> {
+    w.count("assignment", a.len())?;
+    for (topic, partitions) in a {
+        w.uuid(topic);
+        w.count("partitions", partitions.len())?;
+        for p in partitions {
+            w.0.put_i32(*p);
         }
     }
+    Ok(())
+}
 
-    fn i8(&mut self, what: &'static str) -> Result<i8> {
-        self.need(what, 1)?;
-        Ok(self.0.get_i8())
-    }
-
-    fn i16(&mut self, what: &'static str) -> Result<i16> {
-        self.need(what, 2)?;
-        Ok(self.0.get_i16())
-    }
-
-    fn i32(&mut self, what: &'static str) -> Result<i32> {
-        self.need(what, 4)?;
-        Ok(self.0.get_i32())
-    }
-
-    fn i64(&mut self, what: &'static str) -> Result<i64> {
-        self.need(what, 8)?;
-        Ok(self.0.get_i64())
-    }
-
-    fn uuid(&mut self, what: &'static str) -> Result<Uuid> {
-        self.need(what, 16)?;
-        let mut raw = [0u8; 16];
-        self.0.copy_to_slice(&mut raw);
-        Ok(Uuid::from_bytes(raw))
-    }
-
-    fn opt_string(&mut self, what: &'static str) -> Result<Option<String>> {
-        let len = self.i16(what)?;
-        if len < 0 {
-            return Ok(None);
-        }
-        let len = usize::try_from(len).map_err(|_| FormatError::Invalid(what))?;
-        self.need(what, len)?;
-        let raw = self.0.split_to(len);
-        String::from_utf8(raw.to_vec())
-            .map(Some)
-            .map_err(|_| FormatError::NotUtf8(what))
-    }
-
-    fn string(&mut self, what: &'static str) -> Result<String> {
-        self.opt_string(what)?.ok_or(FormatError::Invalid(what))
-    }
-
-    fn bytes(&mut self, what: &'static str) -> Result<Bytes> {
-        let len = usize::try_from(self.i32(what)?).map_err(|_| FormatError::Invalid(what))?;
-        self.need(what, len)?;
-        Ok(self.0.split_to(len))
-    }
-
-    /// An array count; each element needs at least one byte, which bounds
-    /// the count by what is left.
-    fn count(&mut self, what: &'static str) -> Result<usize> {
-        let n = usize::try_from(self.i32(what)?).map_err(|_| FormatError::Invalid(what))?;
-        if n > self.0.remaining() {
-            return Err(FormatError::Truncated(what));
-        }
-        Ok(n)
-    }
-
-    fn assignment(&mut self) -> Result<Assignment> {
-        let mut a = Assignment::new();
-        for _ in 0..self.count("assignment")? {
-            let topic = self.uuid("topic id")?;
-            let set = a.entry(topic).or_default();
-            for _ in 0..self.count("partitions")? {
-                set.insert(self.i32("partition")?);
-            }
-        }
-        Ok(a)
-    }
-
-    fn end(self) -> Result<()> {
-        match self.0.remaining() {
-            0 => Ok(()),
-            n => Err(FormatError::Trailing(n)),
+fn read_assignment(r: &mut Reader<'_>) -> Result<Assignment> {
+    let mut a = Assignment::new();
+    for _ in 0..r.count("assignment")? {
+        let topic = r.uuid("topic id")?;
+        let set = a.entry(topic).or_default();
+        for _ in 0..r.count("partitions")? {
+            set.insert(r.i32("partition")?);
         }
     }
+    Ok(a)
 }
 
 /// Encodes a record as `(key, value)`; `None` value is a tombstone.
@@ -320,20 +211,20 @@ fn encode_consumer(s: &ConsumerSnapshot) -> Result<Vec<u8>> {
         w.0.put_i32(m.epoch);
         w.0.put_i32(m.previous_epoch);
         w.0.put_i8(m.state.id());
-        w.assignment(&m.assigned)?;
-        w.assignment(&m.pending_revocation)?;
+        write_assignment(&mut w, &m.assigned)?;
+        write_assignment(&mut w, &m.pending_revocation)?;
     }
     w.count("target", s.target.len())?;
     for (member, a) in &s.target {
         w.string("member id", member)?;
-        w.assignment(a)?;
+        write_assignment(&mut w, a)?;
     }
     Ok(w.finish())
 }
 
 /// Decodes a record from its key and value (`None`: tombstone).
 pub(crate) fn decode(key: &[u8], value: Option<&[u8]>) -> Result<StoreRecord> {
-    let mut k = Reader(Bytes::copy_from_slice(key));
+    let mut k = Reader::new(key);
     let record = match k.i16("key version")? {
         KEY_OFFSET => {
             let group = k.string("group id")?;
@@ -365,7 +256,7 @@ pub(crate) fn decode(key: &[u8], value: Option<&[u8]>) -> Result<StoreRecord> {
 }
 
 fn decode_offset(value: &[u8]) -> Result<CommittedOffset> {
-    let mut r = Reader(Bytes::copy_from_slice(value));
+    let mut r = Reader::new(value);
     match r.i16("offset value version")? {
         OFFSET_V1 => {}
         version => {
@@ -387,7 +278,7 @@ fn decode_offset(value: &[u8]) -> Result<CommittedOffset> {
 }
 
 fn decode_group(value: &[u8]) -> Result<GroupSnapshot> {
-    let mut r = Reader(Bytes::copy_from_slice(value));
+    let mut r = Reader::new(value);
     let snapshot = match r.i16("group value version")? {
         GROUP_CLASSIC => GroupSnapshot::Classic(decode_classic(&mut r)?),
         GROUP_CONSUMER => GroupSnapshot::Consumer(decode_consumer(&mut r)?),
@@ -402,7 +293,7 @@ fn decode_group(value: &[u8]) -> Result<GroupSnapshot> {
     Ok(snapshot)
 }
 
-fn decode_classic(r: &mut Reader) -> Result<ClassicSnapshot> {
+fn decode_classic(r: &mut Reader<'_>) -> Result<ClassicSnapshot> {
     let protocol_type = r.opt_string("protocol type")?;
     let generation = r.i32("generation")?;
     let protocol = r.opt_string("protocol")?;
@@ -443,7 +334,7 @@ fn decode_classic(r: &mut Reader) -> Result<ClassicSnapshot> {
     })
 }
 
-fn decode_consumer(r: &mut Reader) -> Result<ConsumerSnapshot> {
+fn decode_consumer(r: &mut Reader<'_>) -> Result<ConsumerSnapshot> {
     let group_epoch = r.i32("group epoch")?;
     let assignment_epoch = r.i32("assignment epoch")?;
     let mut subscription = BTreeMap::new();
@@ -471,8 +362,8 @@ fn decode_consumer(r: &mut Reader) -> Result<ConsumerSnapshot> {
         let previous_epoch = r.i32("previous epoch")?;
         let state = MemberState::from_id(r.i8("member state")?)
             .ok_or(FormatError::Invalid("member state"))?;
-        let assigned = r.assignment()?;
-        let pending_revocation = r.assignment()?;
+        let assigned = read_assignment(r)?;
+        let pending_revocation = read_assignment(r)?;
         members.push(ConsumerMember {
             member_id,
             instance_id,
@@ -493,7 +384,7 @@ fn decode_consumer(r: &mut Reader) -> Result<ConsumerSnapshot> {
     let mut target = BTreeMap::new();
     for _ in 0..r.count("target")? {
         let member = r.string("member id")?;
-        target.insert(member, r.assignment()?);
+        target.insert(member, read_assignment(r)?);
     }
     Ok(ConsumerSnapshot {
         group_epoch,

@@ -1,3 +1,5 @@
+use bytes::Bytes;
+use herald_log::Uuid;
 use proptest::prelude::*;
 
 use super::*;

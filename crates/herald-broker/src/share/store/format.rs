@@ -26,9 +26,9 @@
 
 use std::collections::BTreeMap;
 
-use bytes::{Buf, BufMut, BytesMut};
-use uuid::Uuid;
+use bytes::BufMut;
 
+use crate::internal_topic::fields::{FieldError, FieldReader as Reader, FieldWriter as Writer};
 use crate::share::state::StoreRecord;
 use crate::share::state::group::{Assignment, GroupSnapshot, ShareMember};
 use crate::share::state::partition::{PartitionSnapshot, RecordState, StateRun};
@@ -66,103 +66,22 @@ pub(crate) enum FormatError {
 
 type Result<T> = std::result::Result<T, FormatError>;
 
-struct Writer(BytesMut);
-
-impl Writer {
-    fn string(&mut self, what: &'static str, s: &str) -> Result<()> {
-        let len = i16::try_from(s.len()).map_err(|_| FormatError::TooLong(what))?;
-        self.0.put_i16(len);
-        self.0.put_slice(s.as_bytes());
-        Ok(())
-    }
-
-    fn opt_string(&mut self, what: &'static str, s: Option<&str>) -> Result<()> {
-        match s {
-            Some(s) => self.string(what, s),
-            None => {
-                self.0.put_i16(-1);
-                Ok(())
-            }
+impl From<FieldError> for FormatError {
+    fn from(e: FieldError) -> Self {
+        match e {
+            FieldError::Truncated(what) => FormatError::Truncated(what),
+            FieldError::NotUtf8(what) => FormatError::NotUtf8(what),
+            FieldError::TooLong(what) => FormatError::TooLong(what),
+            FieldError::Invalid(what) => FormatError::Invalid(what),
+            FieldError::Trailing(_) => FormatError::Invalid("trailing bytes"),
         }
-    }
-
-    fn count(&mut self, what: &'static str, n: usize) -> Result<()> {
-        self.0
-            .put_i32(i32::try_from(n).map_err(|_| FormatError::TooLong(what))?);
-        Ok(())
-    }
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn need(&self, n: usize, what: &'static str) -> Result<()> {
-        if self.0.remaining() < n {
-            return Err(FormatError::Truncated(what));
-        }
-        Ok(())
-    }
-
-    fn i8(&mut self, what: &'static str) -> Result<i8> {
-        self.need(1, what)?;
-        Ok(self.0.get_i8())
-    }
-
-    fn i16(&mut self, what: &'static str) -> Result<i16> {
-        self.need(2, what)?;
-        Ok(self.0.get_i16())
-    }
-
-    fn i32(&mut self, what: &'static str) -> Result<i32> {
-        self.need(4, what)?;
-        Ok(self.0.get_i32())
-    }
-
-    fn i64(&mut self, what: &'static str) -> Result<i64> {
-        self.need(8, what)?;
-        Ok(self.0.get_i64())
-    }
-
-    fn uuid(&mut self, what: &'static str) -> Result<Uuid> {
-        self.need(16, what)?;
-        let mut b = [0u8; 16];
-        self.0.copy_to_slice(&mut b);
-        Ok(Uuid::from_bytes(b))
-    }
-
-    fn opt_string(&mut self, what: &'static str) -> Result<Option<String>> {
-        let len = self.i16(what)?;
-        if len < 0 {
-            return Ok(None);
-        }
-        let len = len as usize;
-        self.need(len, what)?;
-        let s = std::str::from_utf8(&self.0[..len]).map_err(|_| FormatError::NotUtf8(what))?;
-        let s = s.to_owned();
-        self.0.advance(len);
-        Ok(Some(s))
-    }
-
-    fn string(&mut self, what: &'static str) -> Result<String> {
-        self.opt_string(what)?.ok_or(FormatError::Invalid(what))
-    }
-
-    fn count(&mut self, what: &'static str) -> Result<usize> {
-        usize::try_from(self.i32(what)?).map_err(|_| FormatError::Invalid(what))
-    }
-
-    fn done(&self) -> Result<()> {
-        if self.0.has_remaining() {
-            return Err(FormatError::Invalid("trailing bytes"));
-        }
-        Ok(())
     }
 }
 
 /// Encodes a record as (key, value); a `None` value is a tombstone.
 pub(crate) fn encode(record: &StoreRecord) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
-    let mut key = Writer(BytesMut::new());
-    let mut value = Writer(BytesMut::new());
+    let mut key = Writer::new();
+    let mut value = Writer::new();
     let has_value = match record {
         StoreRecord::Config { group, value: v } => {
             key.0.put_i16(KEY_CONFIG);
@@ -244,10 +163,10 @@ fn encode_group(w: &mut Writer, s: &GroupSnapshot) -> Result<()> {
 
 /// Decodes a record from its key and value.
 pub(crate) fn decode(key: &[u8], value: Option<&[u8]>) -> Result<StoreRecord> {
-    let mut k = Reader(key);
+    let mut k = Reader::new(key);
     let kind = k.i16("key type")?;
     let group = k.string("group")?;
-    let mut v = value.map(Reader);
+    let mut v = value.map(Reader::new);
     if let Some(v) = v.as_mut() {
         let version = v.i16("value version")?;
         if version != VALUE_V0 {
@@ -259,7 +178,7 @@ pub(crate) fn decode(key: &[u8], value: Option<&[u8]>) -> Result<StoreRecord> {
     }
     let record = match kind {
         KEY_CONFIG => {
-            k.done()?;
+            k.end()?;
             let value = match v.as_mut() {
                 None => None,
                 Some(v) => {
@@ -275,7 +194,7 @@ pub(crate) fn decode(key: &[u8], value: Option<&[u8]>) -> Result<StoreRecord> {
             StoreRecord::Config { group, value }
         }
         KEY_GROUP => {
-            k.done()?;
+            k.end()?;
             let value = match v.as_mut() {
                 None => None,
                 Some(v) => Some(decode_group(v)?),
@@ -285,7 +204,7 @@ pub(crate) fn decode(key: &[u8], value: Option<&[u8]>) -> Result<StoreRecord> {
         KEY_PARTITION => {
             let topic = k.uuid("topic id")?;
             let partition = k.i32("partition")?;
-            k.done()?;
+            k.end()?;
             let value = match v.as_mut() {
                 None => None,
                 Some(v) => {
@@ -329,7 +248,7 @@ pub(crate) fn decode(key: &[u8], value: Option<&[u8]>) -> Result<StoreRecord> {
         }
     };
     if let Some(v) = v {
-        v.done()?;
+        v.end()?;
     }
     Ok(record)
 }
@@ -383,6 +302,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     use proptest::prelude::*;
+
+    use uuid::Uuid;
 
     use super::*;
 

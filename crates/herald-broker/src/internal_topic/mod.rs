@@ -3,9 +3,12 @@
 //! topic created on first use, read back record by record when its
 //! coordinator loads, and appended to in batches.
 //!
-//! What the records mean, how they are encoded and how writes are queued and
-//! acknowledged stay with each coordinator's store: this module only moves
-//! keyed records between a store and the log.
+//! What the records mean and how writes are queued and acknowledged stay
+//! with each coordinator's store: this module moves keyed records between a
+//! store and the log, and [`fields`] reads and writes the field encoding
+//! both record formats are written in.
+
+pub(crate) mod fields;
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
