@@ -54,9 +54,9 @@ const GROUP_CONSUMER: i16 = 2;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum FormatError {
-    /// The bytes end before the field.
-    #[error("record ends early while reading {0}")]
-    Truncated(&'static str),
+    /// A field cannot be read or written.
+    #[error(transparent)]
+    Field(#[from] FieldError),
     /// A key or value version this broker does not know.
     #[error("unknown {what} version {version}")]
     UnknownVersion {
@@ -65,33 +65,12 @@ pub(crate) enum FormatError {
         /// The version found.
         version: i16,
     },
-    /// A string is not UTF-8.
-    #[error("{0} is not valid UTF-8")]
-    NotUtf8(&'static str),
-    /// A field holds an impossible value.
+    /// A field holds a value the record cannot have.
     #[error("invalid {0}")]
     Invalid(&'static str),
-    /// Bytes are left after the value.
-    #[error("{0} bytes left over after the record")]
-    Trailing(usize),
-    /// A string is too long for its `i16` length.
-    #[error("{0} is longer than 32767 bytes")]
-    TooLong(&'static str),
 }
 
 type Result<T> = std::result::Result<T, FormatError>;
-
-impl From<FieldError> for FormatError {
-    fn from(e: FieldError) -> Self {
-        match e {
-            FieldError::Truncated(what) => FormatError::Truncated(what),
-            FieldError::NotUtf8(what) => FormatError::NotUtf8(what),
-            FieldError::TooLong(what) => FormatError::TooLong(what),
-            FieldError::Trailing(n) => FormatError::Trailing(n),
-            FieldError::Invalid(what) => FormatError::Invalid(what),
-        }
-    }
-}
 
 fn write_assignment(w: &mut Writer, a: &Assignment) -> Result<()> {
     w.count("assignment", a.len())?;

@@ -249,7 +249,10 @@ fn unknown_versions_and_overlong_strings_are_reported() {
         group: "g".repeat(40_000),
         value: None,
     };
-    assert_eq!(encode(&long), Err(FormatError::TooLong("group id")));
+    assert_eq!(
+        encode(&long),
+        Err(FormatError::Field(FieldError::TooLong("group id")))
+    );
     let huge_count = [0u8, 2, 0, 1, b'g'];
     let value = [0u8, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff];
     assert!(

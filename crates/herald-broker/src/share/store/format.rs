@@ -42,9 +42,9 @@ const VALUE_V0: i16 = 0;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum FormatError {
-    /// The bytes end before the field.
-    #[error("record ends early while reading {0}")]
-    Truncated(&'static str),
+    /// A field cannot be read or written.
+    #[error(transparent)]
+    Field(#[from] FieldError),
     /// A key type or value version this broker does not know.
     #[error("unknown {what} {value}")]
     Unknown {
@@ -53,30 +53,12 @@ pub(crate) enum FormatError {
         /// The value found.
         value: i16,
     },
-    /// A string is not UTF-8.
-    #[error("{0} is not valid UTF-8")]
-    NotUtf8(&'static str),
-    /// A field holds an impossible value.
+    /// A field holds a value the record cannot have.
     #[error("invalid {0}")]
     Invalid(&'static str),
-    /// A string or array is too long for its length field.
-    #[error("{0} is too long to store")]
-    TooLong(&'static str),
 }
 
 type Result<T> = std::result::Result<T, FormatError>;
-
-impl From<FieldError> for FormatError {
-    fn from(e: FieldError) -> Self {
-        match e {
-            FieldError::Truncated(what) => FormatError::Truncated(what),
-            FieldError::NotUtf8(what) => FormatError::NotUtf8(what),
-            FieldError::TooLong(what) => FormatError::TooLong(what),
-            FieldError::Invalid(what) => FormatError::Invalid(what),
-            FieldError::Trailing(_) => FormatError::Invalid("trailing bytes"),
-        }
-    }
-}
 
 /// Encodes a record as (key, value); a `None` value is a tombstone.
 pub(crate) fn encode(record: &StoreRecord) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
