@@ -349,7 +349,8 @@ async fn consume(a: ConsumeBench) -> anyhow::Result<(Report, bool)> {
             .unwrap_or(serde_json::Value::Null),
     );
     if let Some(first) = consumed.first_record {
-        report = report.setting("first_record_ms", first.as_secs_f64() * 1000.0);
+        let ms = (first.as_secs_f64() * 100_000.0).round() / 100.0;
+        report = report.setting("first_record_ms", ms);
     }
     report.failed = consumed.undecodable;
     Ok((
