@@ -73,7 +73,11 @@ fn parse_start(s: &str) -> Result<StartAt, String> {
                 super::parse_time(t).map(StartAt::Timestamp)
             } else if s.starts_with('@') {
                 super::parse_time(s).map(StartAt::Timestamp)
-            } else if s.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+            } else if s
+                .trim_start_matches('-')
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+            {
                 offset(s)
             } else {
                 super::parse_time(s).map(StartAt::Timestamp)
