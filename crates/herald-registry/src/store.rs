@@ -95,32 +95,66 @@ async fn replay(
     let mut reader = PartitionReader::open(kafka, topic, 0, 0)
         .await
         .map_err(store_error)?;
-    let raw = match reader.read_to_end_within(timeout).await {
-        Ok(raw) => raw,
+    match replay_into(&mut reader, topic, timeout).await {
+        Ok(replayed) => Ok((replayed, reader)),
         Err(e) => {
             if let Err(e) = reader.close().await {
                 tracing::warn!(error = %e, "closing the schemas reader");
             }
-            return Err(store_error(e));
+            Err(e)
         }
-    };
-    let after_last = raw.last().map_or(0, |r| r.offset + 1);
+    }
+}
+
+/// Applies each polled batch as it comes rather than collecting the whole
+/// topic first: the raw records of a large `_schemas` never sit in memory
+/// all at once next to the state they build, which keeps the peak, and so
+/// the resident size the allocator keeps afterwards, down.
+async fn replay_into(
+    reader: &mut PartitionReader,
+    topic: &str,
+    timeout: std::time::Duration,
+) -> Result<Replayed, RegistryError> {
+    let end = reader.end_offset().await.map_err(store_error)?;
+    let mut state = State::new();
+    let (mut records, mut skipped, mut after_last) = (0, 0, 0);
+    let mut last_progress = std::time::Instant::now();
+    while reader.position().await.map_err(store_error)? < end {
+        let batch = reader
+            .poll(std::time::Duration::from_millis(200))
+            .await
+            .map_err(store_error)?;
+        if batch.is_empty() {
+            if last_progress.elapsed() > timeout {
+                return Err(RegistryError::Timeout {
+                    reason: format!(
+                        "reading {topic} to offset {end} made no progress for {} ms",
+                        timeout.as_millis()
+                    ),
+                });
+            }
+            continue;
+        }
+        last_progress = std::time::Instant::now();
+        for r in &batch {
+            records += 1;
+            after_last = r.offset + 1;
+            if !apply_raw(&mut state, r) {
+                skipped += 1;
+            }
+        }
+    }
     // Past any offsets without a record (compacted away at the end).
     let next_offset = reader
         .position()
         .await
         .map_or(after_last, |p| p.max(after_last));
-    let mut state = State::new();
-    let skipped = raw.iter().filter(|r| !apply_raw(&mut state, r)).count();
-    Ok((
-        Replayed {
-            state,
-            records: raw.len(),
-            skipped,
-            next_offset,
-        },
-        reader,
-    ))
+    Ok(Replayed {
+        state,
+        records,
+        skipped,
+        next_offset,
+    })
 }
 
 /// Applies one record read from `_schemas`; false (and a log line) when it
