@@ -5,15 +5,29 @@
 //! `cargo bench -p herald-e2e --bench typed_throughput` (set
 //! `HERALD_BENCH_RECORDS` to change the default of 1,000,000 records).
 //!
-//! Both sides write the same 10-field record in the same Confluent framing
-//! (magic byte, schema id, Avro datum encoded with `serde_avro_fast`) to a
-//! one-partition topic of their own, with `acks=all` and idempotence on.
-//! herald-client: `Producer<T>::submit` with up to 50,000 records awaiting
-//! their acknowledgement (the SDK also stamps a UUIDv7 `message-id` header
-//! on each record, which the rdkafka side does not), then a group-less
-//! `Consumer<T>` from the earliest offset that acknowledges every delivery.
-//! rdkafka: a `ThreadedProducer` counting deliveries, then a `BaseConsumer`
-//! assigned the partition from the beginning, decoding each payload.
+//! Every producer writes the same 10-field record in the same Confluent
+//! framing (magic byte, schema id, Avro datum encoded with `serde_avro_fast`)
+//! to a one-partition topic of its own, with `acks=all`, idempotence on, no
+//! compression and `linger.ms=5`. Batches: herald-client's defaults
+//! (`batch.size` 1 MiB, `buffer.memory` 64 MiB) for both confluent-kafka
+//! based producers, librdkafka's defaults (`batch.size` 1,000,000 bytes,
+//! `batch.num.messages` 10,000) for rdkafka. Three produce runs:
+//! - herald-client: `Producer<T>::submit` with up to 50,000 records awaiting
+//!   their acknowledgement; the SDK also stamps a UUIDv7 `message-id` header
+//!   on each record, which the other two do not;
+//! - confluent-kafka: the crate herald-client wraps, on its own (same
+//!   properties, same window, pre-framed bytes), to show what the wrapper
+//!   costs and what the underlying client can do;
+//! - rdkafka: a `ThreadedProducer` counting deliveries.
+//!
+//! Then a group-less herald-client `Consumer<T>` from the earliest offset that
+//! acknowledges every delivery, against an rdkafka `BaseConsumer` assigned
+//! the partition from the beginning, decoding each payload.
+//!
+//! `HERALD_BENCH_PRODUCER_PROPS=batch.size=16384,linger.ms=0` passes extra
+//! client properties to both confluent-kafka based producers;
+//! `HERALD_BENCH_RDKAFKA_PROPS` does the same for rdkafka;
+//! `HERALD_BENCH_MESSAGE_IDS=0` turns the `message-id` header off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../e2e/harness.rs"]
@@ -26,6 +40,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use apache_avro::AvroSchema;
+use confluent_kafka::common::serialization::ByteArraySerializer;
+use confluent_kafka::producer::{
+    KafkaProducer, Producer as _, ProducerConfig, ProducerRecord, RecordMetadata,
+};
 use harness::TestCluster;
 use herald_client::{Consumer, Message, Producer, StartFrom};
 use rdkafka::config::ClientConfig;
@@ -94,6 +112,26 @@ fn line(label: &str, records: usize, bytes: usize, elapsed: Duration) -> f64 {
     rate
 }
 
+/// `k=v,k=v` from the environment variable `name`.
+fn props(name: &str) -> Vec<(String, String)> {
+    std::env::var(name)
+        .unwrap_or_default()
+        .split(',')
+        .filter(|kv| !kv.trim().is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').expect("k=v");
+            (k.trim().to_owned(), v.trim().to_owned())
+        })
+        .collect()
+}
+
+/// Awaits the oldest pending acknowledgement once `WINDOW` are pending.
+async fn drain<F: std::future::Future>(pending: &mut VecDeque<F>, keep: usize) {
+    while pending.len() > keep {
+        pending.pop_front().unwrap().await;
+    }
+}
+
 fn main() {
     let records: usize = std::env::var("HERALD_BENCH_RECORDS")
         .ok()
@@ -104,7 +142,18 @@ fn main() {
         .build()
         .unwrap();
     let cluster = runtime.block_on(TestCluster::start());
+    let producer_props = props("HERALD_BENCH_PRODUCER_PROPS");
+    let rdkafka_props = props("HERALD_BENCH_RDKAFKA_PROPS");
+    let message_ids = std::env::var("HERALD_BENCH_MESSAGE_IDS").as_deref() != Ok("0");
+    println!(
+        "extra producer properties: herald-client/confluent-kafka {producer_props:?}, rdkafka {rdkafka_props:?}; message-id headers {message_ids}"
+    );
+    let mut kafka = cluster.kafka.clone();
+    for (k, v) in &producer_props {
+        kafka = kafka.with(k, v);
+    }
     runtime.block_on(cluster.topic("bench-herald", 1));
+    runtime.block_on(cluster.topic("bench-confluent", 1));
     runtime.block_on(cluster.topic("bench-rdkafka", 1));
     let registry = cluster.registry();
     let fast: serde_avro_fast::Schema = serde_json::to_string(&Trade::get_schema())
@@ -114,8 +163,9 @@ fn main() {
 
     // herald-client produce.
     let producer = runtime.block_on(async {
-        Producer::<Trade>::builder(&cluster.kafka, &registry, "bench-herald")
+        Producer::<Trade>::builder(&kafka, &registry, "bench-herald")
             .avro()
+            .message_ids(message_ids)
             .build()
             .await
             .unwrap()
@@ -147,12 +197,71 @@ fn main() {
     let herald_produce = line("herald-client produce", records, bytes, started.elapsed());
     runtime.block_on(producer.close()).unwrap();
 
+    // confluent-kafka on its own: the client herald-client wraps, with the
+    // properties herald-client gives it, the same framing, datum and window.
+    let mut raw_props: std::collections::HashMap<String, String> = [
+        ("bootstrap.servers", cluster.broker_addr.to_string()),
+        ("acks", "all".into()),
+        ("enable.idempotence", "true".into()),
+        ("max.in.flight.requests.per.connection", "5".into()),
+        // herald-client's producer defaults (crates/herald-client/src/kafka.rs).
+        ("batch.size", "1048576".into()),
+        ("buffer.memory", "67108864".into()),
+        ("linger.ms", "5".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    raw_props.extend(producer_props.iter().cloned());
+    // It spawns its sender task, so it is built inside the runtime.
+    let raw: KafkaProducer<Vec<u8>, Vec<u8>> = {
+        let _runtime = runtime.enter();
+        KafkaProducer::new(
+            ProducerConfig::new(&raw_props).unwrap(),
+            ByteArraySerializer::new(),
+            ByteArraySerializer::new(),
+        )
+        .unwrap()
+    };
+    let started = Instant::now();
+    runtime.block_on(async {
+        let mut pending = VecDeque::with_capacity(WINDOW);
+        let mut payload = Vec::with_capacity(128);
+        for i in 0..records {
+            payload.clear();
+            payload.push(0);
+            payload.extend_from_slice(&schema_id.to_be_bytes());
+            let mut config = serde_avro_fast::ser::SerializerConfig::new(&fast);
+            serde_avro_fast::to_datum(&trade(i), &mut payload, &mut config).unwrap();
+            let record = ProducerRecord::<&[u8], &[u8]>::with_partition_key(
+                "bench-confluent".to_owned(),
+                None,
+                None,
+                Some(&payload[..]),
+            )
+            .unwrap();
+            let future = raw.send(record, None).await.unwrap();
+            pending.push_back(async move {
+                let _: RecordMetadata = future.get().await.unwrap();
+            });
+            drain(&mut pending, WINDOW).await;
+        }
+        drain(&mut pending, 0).await;
+    });
+    let raw_produce = line("confluent-kafka produce", records, bytes, started.elapsed());
+    runtime.block_on(raw.close()).unwrap();
+
     // rdkafka produce, the same framing and datum.
     let counts = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
-    let rd: ThreadedProducer<Counter> = ClientConfig::new()
+    let mut rd_config = ClientConfig::new();
+    rd_config
         .set("bootstrap.servers", cluster.broker_addr.to_string())
         .set("acks", "all")
-        .set("enable.idempotence", "true")
+        .set("enable.idempotence", "true");
+    for (k, v) in &rdkafka_props {
+        rd_config.set(k, v);
+    }
+    let rd: ThreadedProducer<Counter> = rd_config
         .create_with_context(Counter(counts.clone()))
         .unwrap();
     let started = Instant::now();
@@ -231,9 +340,11 @@ fn main() {
     let rd_consume = line("rdkafka consume", seen, bytes, started.elapsed());
 
     println!(
-        "herald-client / rdkafka: produce {:.2}, consume {:.2}",
+        "herald-client / rdkafka: produce {:.2}, consume {:.2}; confluent-kafka / rdkafka: produce {:.2}; herald-client / confluent-kafka: produce {:.2}",
         herald_produce / rd_produce,
-        herald_consume / rd_consume
+        herald_consume / rd_consume,
+        raw_produce / rd_produce,
+        herald_produce / raw_produce
     );
     drop(cluster);
 }

@@ -24,6 +24,13 @@ use crate::{ClientError, headers};
 /// Guarantees: a send resolves once the broker acknowledged the record
 /// with `acks=all`; the producer is idempotent, so retries write once;
 /// records sent from one task to one partition keep their order.
+///
+/// Throughput: [`send`](Self::send) waits for each record, so one task
+/// sends one record per broker round trip. To keep many in flight,
+/// [`submit`](Self::submit) records and await their [`PendingSend`]s later.
+/// Unless the [`KafkaConfig`] sets them, the producer batches like
+/// librdkafka rather than like the Java client: `batch.size` 1 MiB,
+/// `buffer.memory` 64 MiB, `linger.ms` 5.
 pub struct Producer<T> {
     kafka: Arc<BytesProducer>,
     serializer: Serializer<T>,
