@@ -3,6 +3,8 @@
 //! broker beside it and survives a clean restart.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const TIMEOUT: Duration = Duration::from_secs(60);
+use common::{TIMEOUT, listen_field};
+
 const MEDIA: &str = "application/vnd.schemaregistry.v1+json";
 
 /// Kills the child if the test fails before it exits.
@@ -29,23 +32,6 @@ struct Served {
     broker: String,
     registry: String,
     logs: mpsc::Receiver<String>,
-}
-
-/// The address in the `listen=` field of the first log line containing `what`.
-fn listen_field(rx: &mpsc::Receiver<String>, what: &str, deadline: Instant) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("herald did not log `{what}`"));
-        if line.contains(what) {
-            return line
-                .split("listen=")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .expect("listen= field")
-                .to_owned();
-        }
-    }
 }
 
 /// Starts `herald serve` on free loopback ports over `data_dir`.

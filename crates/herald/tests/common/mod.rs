@@ -26,11 +26,12 @@ impl Drop for Server {
     }
 }
 
-fn listen_field(rx: &mpsc::Receiver<String>, what: &str, deadline: Instant) -> String {
+/// The address in the `listen=` field of the first log line containing `what`.
+pub fn listen_field(rx: &mpsc::Receiver<String>, what: &str, deadline: Instant) -> String {
     loop {
         let line = rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("herald serve did not log `{what}`"));
+            .unwrap_or_else(|_| panic!("herald did not log `{what}`"));
         if line.contains(what) {
             return line
                 .split("listen=")
