@@ -3,8 +3,8 @@
 //! per requirements content and interpreter, then runs scripts of
 //! `tests/python/` with those packages on `PYTHONPATH`.
 //!
-//! Include it from a test file with
-//! `#[path = "../../../tests/python/pydeps.rs"] mod pydeps;`
+//! Include it from a crate's `tests/integration/main.rs` with
+//! `#[path = "../../../../tests/python/pydeps.rs"] mod pydeps;`
 //! (a path module rather than a crate, so any crate's tests can use it
 //! without a dependency).
 //!
@@ -150,6 +150,9 @@ fn install() -> PathBuf {
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        // The wheels are unpacked into the target directory; a second copy in
+        // pip's cache would only cost disk on CI machines.
+        "--no-cache-dir",
     ])
     .args(["--no-input", "--target"])
     .arg(&partial)

@@ -1,6 +1,6 @@
 """Drives Herald's schema registry with Confluent's own Python client.
 
-Run by crates/herald-registry/tests/python_client.rs against a registry and a
+Run by crates/herald-registry/tests/integration/python_client.rs against a registry and a
 broker it starts in-process:
 
     registry_client.py --registry http://127.0.0.1:PORT --bootstrap 127.0.0.1:PORT

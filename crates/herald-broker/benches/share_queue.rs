@@ -19,9 +19,9 @@
 //! so the SDK's `ShareConsumer` is not used here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
 mod common;
-#[path = "../tests/share_common/mod.rs"]
+#[path = "../tests/integration/share_common/mod.rs"]
 mod share_common;
 
 use std::collections::{BTreeMap, HashMap};

@@ -8,6 +8,7 @@
 //! names a directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "integration/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,9 @@
+//! Integration tests of `herald-client`, compiled into one test binary: one
+//! binary per crate keeps link time and the target directory small
+//! (every binary would otherwise link the whole dependency tree).
+//! Run one module with `cargo test -p herald-client --test integration <module>::`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod membership;
+mod share_consumer;
+mod transport;
