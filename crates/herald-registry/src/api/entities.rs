@@ -149,6 +149,13 @@ pub(crate) struct SubjectVersion {
     pub version: i32,
 }
 
+/// `{"context": …, "id": …}` of `GET /schemas/guids/{guid}/ids`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ContextId {
+    pub context: String,
+    pub id: i32,
+}
+
 /// `POST /compatibility/…`.
 #[derive(Debug, Serialize)]
 pub(crate) struct CompatibilityResponse {

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::context::ContextScope;
-use super::entities::{SchemaEntity, SchemaString, SubjectVersion};
+use super::entities::{ContextId, SchemaEntity, SchemaString, SubjectVersion};
 use super::{Params, PathParams, Shared, json, wants_new_fields};
 use crate::RegistryError;
 use crate::subject::{DEFAULT_CONTEXT, QualifiedSubject};
@@ -141,11 +141,41 @@ pub(crate) async fn by_guid(
     let parsed = uuid::Uuid::parse_str(&guid).map_err(|_| schema_not_found(&guid))?;
     let new_fields = wants_new_fields(&headers);
     registry.read(|state| {
+        // The GUID index holds one id per GUID and loses it when that id
+        // goes, even if the content lives on in another context: fall back
+        // to the scan, so the schema resolves while any id has it.
         let schema = state
             .schema_by_guid(parsed)
+            .or_else(|| {
+                let (context, id) = state.ids_by_guid(parsed).into_iter().next()?;
+                state.schema_by_id(&context, id)
+            })
             .ok_or_else(|| schema_not_found(&guid))?;
         Ok(json(&SchemaString::new(schema, new_fields)))
     })
+}
+
+/// `GET /schemas/guids/{guid}/ids`: the id of the schema in every context
+/// that holds it, as `[{"context": ".", "id": 1}, …]`. A GUID names
+/// content across contexts, so a `/contexts/{ctx}/` prefix does not narrow
+/// the answer (as it does not for `GET /schemas/guids/{guid}`). An unknown
+/// or malformed GUID is 40403.
+pub(crate) async fn ids_by_guid(
+    State(registry): State<Shared>,
+    PathParams(guid): PathParams<String>,
+) -> Result<Response, RegistryError> {
+    let parsed = uuid::Uuid::parse_str(&guid).map_err(|_| schema_not_found(&guid))?;
+    let ids: Vec<ContextId> = registry.read(|state| {
+        state
+            .ids_by_guid(parsed)
+            .into_iter()
+            .map(|(context, id)| ContextId { context, id })
+            .collect()
+    });
+    if ids.is_empty() {
+        return Err(schema_not_found(&guid));
+    }
+    Ok(json(&ids))
 }
 
 /// `GET /schemas/types`.

@@ -72,6 +72,27 @@ impl State {
         self.schema_by_id(ctx, *id)
     }
 
+    /// Every `(context, id)` whose schema has this GUID, in context then
+    /// id order. The GUID hashes the content alone, so the same schema in
+    /// several contexts (or imported under several ids) has one GUID and
+    /// several ids; soft-deleted versions' schemas count, as for
+    /// [`State::schema_by_guid`]. A scan: this endpoint is rare, and the
+    /// GUID index keeps one id per GUID.
+    pub fn ids_by_guid(&self, guid: Uuid) -> Vec<(String, i32)> {
+        let mut out = Vec::new();
+        for (name, ctx) in &self.contexts {
+            let mut ids: Vec<i32> = ctx
+                .schemas
+                .values()
+                .filter(|s| s.guid == guid)
+                .map(|s| s.id)
+                .collect();
+            ids.sort_unstable();
+            out.extend(ids.into_iter().map(|id| (name.clone(), id)));
+        }
+        out
+    }
+
     /// The highest id ever allocated in `context`.
     pub fn max_id(&self, context: &str) -> i32 {
         self.contexts.get(context).map_or(0, |c| c.max_id)

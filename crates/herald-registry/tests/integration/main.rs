@@ -13,5 +13,6 @@ mod cluster;
 mod compatibility;
 mod concurrency;
 mod confluent_topic;
+mod guids;
 mod python_client;
 mod restart;
