@@ -13,6 +13,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::acks::InFlight;
 use super::cluster::Cluster;
 use super::fetcher::Fetcher;
+use super::inflate::DEFAULT_MAX_INFLATED;
 use super::membership::Member;
 use super::message::AckMode;
 use super::router::{Router, Routes};
@@ -39,6 +40,7 @@ pub struct ShareConsumerBuilder<T> {
     max_in_flight: usize,
     max_wait: Duration,
     max_bytes: i32,
+    max_inflated: usize,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -49,6 +51,7 @@ impl<T> std::fmt::Debug for ShareConsumerBuilder<T> {
             .field("topics", &self.topics)
             .field("mode", &self.mode)
             .field("max_in_flight", &self.max_in_flight)
+            .field("max_inflated", &self.max_inflated)
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +74,7 @@ impl<T> ShareConsumerBuilder<T> {
             max_in_flight: 500,
             max_wait: Duration::from_millis(500),
             max_bytes: 50 << 20,
+            max_inflated: DEFAULT_MAX_INFLATED,
             _type: PhantomData,
         }
     }
@@ -114,6 +118,17 @@ impl<T> ShareConsumerBuilder<T> {
     /// The most bytes one fetch may return (default 50 MiB).
     pub fn max_bytes(mut self, bytes: i32) -> Self {
         self.max_bytes = bytes.max(1);
+        self
+    }
+
+    /// The most bytes one compressed record batch may inflate to (default
+    /// 64 MiB; Kafka producers write batches of about 1 MiB). A batch that
+    /// inflates further is not decoded: its records are released (so they
+    /// end archived after the delivery limit) and the stream yields
+    /// [`ShareError::BatchTooLarge`]. Decompression stops at the limit, so
+    /// a small batch that would expand to gigabytes costs at most this.
+    pub fn max_batch_inflated(mut self, bytes: usize) -> Self {
+        self.max_inflated = bytes.max(1);
         self
     }
 
@@ -248,6 +263,7 @@ impl<T: DeserializeOwned + Send + 'static> ShareConsumerBuilder<T> {
             max_in_flight: self.max_in_flight,
             max_wait: self.max_wait,
             max_bytes: self.max_bytes,
+            max_inflated: self.max_inflated,
             refresh: refresh.clone(),
             routes,
             queues: Mutex::new(HashMap::new()),

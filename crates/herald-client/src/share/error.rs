@@ -61,6 +61,25 @@ pub enum ShareError {
         /// Why.
         reason: String,
     },
+    /// A compressed record batch from the broker inflates past the
+    /// consumer's limit
+    /// ([`max_batch_inflated`](super::ShareConsumerBuilder::max_batch_inflated));
+    /// it was not decoded, and its acquired records were released.
+    #[error(
+        "{topic}-{partition}: the {codec} record batch at offset {base_offset} inflates beyond {limit} bytes (the consumer's max_batch_inflated)"
+    )]
+    BatchTooLarge {
+        /// The batch's topic.
+        topic: String,
+        /// Its partition.
+        partition: i32,
+        /// Its base offset.
+        base_offset: i64,
+        /// Its compression codec (`gzip`, `snappy`, `lz4`, `zstd`).
+        codec: &'static str,
+        /// The limit it exceeds, in bytes.
+        limit: usize,
+    },
     /// The operation did not finish in time.
     #[error("{operation} timed out after {millis} ms")]
     Timeout {

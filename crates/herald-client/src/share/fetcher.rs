@@ -346,9 +346,10 @@ impl<T: Send + 'static> Fetcher<T> {
             .iter()
             .map(|r| (r.first_offset, r.last_offset, r.delivery_count))
             .collect();
-        let unpacked = match unpack(p.records.unwrap_or_default(), &ranges) {
+        let records = p.records.unwrap_or_default();
+        let unpacked = match unpack(records, &ranges, self.shared.max_inflated) {
             Ok(u) => u,
-            Err(reason) => {
+            Err(e) => {
                 // Unreadable batches: hand the records back (they count
                 // against the delivery limit, so they end archived).
                 for (first, last, _) in &ranges {
@@ -360,10 +361,10 @@ impl<T: Send + 'static> Fetcher<T> {
                     .conn
                     .as_ref()
                     .map_or_else(String::new, |c| c.broker().to_owned());
-                let _ = self.shared.items.send(Err(ShareError::protocol(
-                    broker,
-                    format!("{topic}-{}: {reason}", tp.1),
-                )));
+                let _ = self
+                    .shared
+                    .items
+                    .send(Err(e.into_share_error(broker, &topic, tp.1)));
                 return 0;
             }
         };

@@ -57,6 +57,7 @@ pub(crate) mod cluster;
 pub(crate) mod conn;
 mod error;
 mod fetcher;
+mod inflate;
 mod membership;
 mod message;
 mod records;

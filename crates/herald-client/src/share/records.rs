@@ -5,8 +5,10 @@
 //! acknowledged as gaps, as Kafka's consumers do.
 
 use bytes::Bytes;
-use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
 use kafka_protocol::records::{Compression, RecordBatchDecoder};
+
+use super::ShareError;
+use super::inflate::{InflateError, inflate};
 
 /// One acquired record as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,72 @@ pub(crate) struct Unpacked {
     pub(crate) records: Vec<RawRecord>,
     /// Acquired offsets with no record to hand out.
     pub(crate) gaps: Vec<i64>,
+}
+
+/// Why a partition's records could not be unpacked.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum UnpackError {
+    /// Bytes that are not a readable v2 record batch.
+    Corrupt(String),
+    /// A compressed batch inflates past the consumer's limit.
+    TooLarge {
+        /// The batch's base offset.
+        base_offset: i64,
+        /// Its codec.
+        codec: Compression,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl UnpackError {
+    /// The consumer's error for this partition's records.
+    pub(crate) fn into_share_error(
+        self,
+        broker: String,
+        topic: &str,
+        partition: i32,
+    ) -> ShareError {
+        match self {
+            UnpackError::Corrupt(reason) => {
+                ShareError::protocol(broker, format!("{topic}-{partition}: {reason}"))
+            }
+            UnpackError::TooLarge {
+                base_offset,
+                codec,
+                limit,
+            } => ShareError::BatchTooLarge {
+                topic: topic.to_owned(),
+                partition,
+                base_offset,
+                codec: codec_name(codec),
+                limit,
+            },
+        }
+    }
+}
+
+/// A codec as Kafka's `compression.type` names it.
+fn codec_name(codec: Compression) -> &'static str {
+    match codec {
+        Compression::None => "none",
+        Compression::Gzip => "gzip",
+        Compression::Snappy => "snappy",
+        Compression::Lz4 => "lz4",
+        Compression::Zstd => "zstd",
+    }
+}
+
+impl From<String> for UnpackError {
+    fn from(reason: String) -> Self {
+        UnpackError::Corrupt(reason)
+    }
+}
+
+impl From<&str> for UnpackError {
+    fn from(reason: &str) -> Self {
+        UnpackError::Corrupt(reason.to_owned())
+    }
 }
 
 /// The most records one batch may claim to hold. Kafka batches stop at
@@ -46,8 +114,13 @@ const MIN_RECORD: usize = 7;
 /// `acquired` (`first`, `last`, delivery count). A batch cut short at the
 /// end of the response is ignored (its acquired offsets become gaps only
 /// if no later batch holds them; in practice the broker sends whole
-/// batches). Err: a batch that cannot be decoded.
-pub(crate) fn unpack(mut records: Bytes, acquired: &[(i64, i64, i16)]) -> Result<Unpacked, String> {
+/// batches). A compressed batch is inflated to at most `max_inflated`
+/// bytes. Err: a batch that cannot be decoded, or inflates past the limit.
+pub(crate) fn unpack(
+    mut records: Bytes,
+    acquired: &[(i64, i64, i16)],
+    max_inflated: usize,
+) -> Result<Unpacked, UnpackError> {
     let mut out = Unpacked::default();
     let count_of = |offset: i64| {
         acquired
@@ -66,18 +139,26 @@ pub(crate) fn unpack(mut records: Bytes, acquired: &[(i64, i64, i16)]) -> Result
         let info = RecordBatchDecoder::decode_batch_info(&mut batch.clone())
             .map_err(|e| format!("unreadable record batch header: {e}"))?;
         let Some(info) = info.first() else {
-            return Err("a record batch in a format older than v2".to_owned());
+            return Err("a record batch in a format older than v2".into());
         };
         if !(0..=MAX_BATCH_RECORDS).contains(&info.record_count) {
-            return Err(format!(
-                "a record batch claims {} records",
-                info.record_count
-            ));
+            return Err(format!("a record batch claims {} records", info.record_count).into());
         }
-        let plain = records_section(&batch, info.compression)?;
+        let plain =
+            records_section(&batch, info.compression, max_inflated).map_err(|e| match e {
+                InflateError::TooLarge => UnpackError::TooLarge {
+                    base_offset: info.min_offset,
+                    codec: info.compression,
+                    limit: max_inflated,
+                },
+                InflateError::Corrupt(e) => UnpackError::Corrupt(format!(
+                    "undecompressable record batch ({:?}): {e}",
+                    info.compression
+                )),
+            })?;
         check_counts(&plain, info.record_count)?;
-        // The records were decompressed and checked above; hand the decoder
-        // those bytes rather than decompressing twice.
+        // The decoder gets the bytes inflated under the limit and checked
+        // above: its own decompressors read to the end, however far that is.
         let set = RecordBatchDecoder::decode_with_custom_compression(
             &mut batch,
             Some(|_: &mut Bytes, _: Compression| Ok(plain.clone())),
@@ -119,18 +200,18 @@ pub(crate) fn unpack(mut records: Bytes, acquired: &[(i64, i64, i16)]) -> Result
     Ok(out)
 }
 
-/// The records of `batch` (a whole v2 batch), decompressed.
-fn records_section(batch: &Bytes, compression: Compression) -> Result<Bytes, String> {
-    let mut section = batch.slice(BATCH_HEADER.min(batch.len())..);
-    let plain = |b: &mut Bytes| Ok(b.clone());
-    let out = match compression {
-        Compression::None => return Ok(section),
-        Compression::Gzip => Gzip::decompress(&mut section, plain),
-        Compression::Snappy => Snappy::decompress(&mut section, plain),
-        Compression::Lz4 => Lz4::decompress(&mut section, plain),
-        Compression::Zstd => Zstd::decompress(&mut section, plain),
-    };
-    out.map_err(|e| format!("undecompressable record batch ({compression:?}): {e}"))
+/// The records of `batch` (a whole v2 batch), decompressed to at most
+/// `limit` bytes (an uncompressed batch is as large as it arrived).
+fn records_section(
+    batch: &Bytes,
+    compression: Compression,
+    limit: usize,
+) -> Result<Bytes, InflateError> {
+    let section = batch.slice(BATCH_HEADER.min(batch.len())..);
+    match compression {
+        Compression::None => Ok(section),
+        codec => inflate(codec, &section, limit).map(Bytes::from),
+    }
 }
 
 /// Checks the record count and each record's header count against the
@@ -220,6 +301,7 @@ mod tests {
     };
 
     use super::*;
+    use crate::share::inflate::DEFAULT_MAX_INFLATED as MAX;
 
     fn batch(base: i64, values: &[&str]) -> Bytes {
         encoded(base, values, Compression::None)
@@ -238,7 +320,9 @@ mod tests {
                 producer_epoch: -1,
                 timestamp_type: TimestampType::Creation,
                 offset: base + i as i64,
-                sequence: -1,
+                // Offset minus sequence constant: the encoder starts a new
+                // batch wherever it changes.
+                sequence: i as i32,
                 timestamp: 1_000 + i as i64,
                 key: None,
                 value: Some(Bytes::copy_from_slice(v.as_bytes())),
@@ -263,7 +347,7 @@ mod tests {
         let mut all = BytesMut::new();
         all.extend_from_slice(&batch(10, &["a", "b", "c"]));
         all.extend_from_slice(&batch(13, &["d", "e"]));
-        let out = unpack(all.freeze(), &[(11, 13, 2), (16, 17, 1)]).unwrap();
+        let out = unpack(all.freeze(), &[(11, 13, 2), (16, 17, 1)], MAX).unwrap();
         let got: Vec<(i64, i16, &[u8])> = out
             .records
             .iter()
@@ -277,12 +361,12 @@ mod tests {
     fn a_truncated_batch_is_ignored_and_garbage_is_an_error() {
         let whole = batch(0, &["a"]);
         let cut = whole.slice(..whole.len() - 3);
-        let out = unpack(cut, &[(0, 0, 1)]).unwrap();
+        let out = unpack(cut, &[(0, 0, 1)], MAX).unwrap();
         assert!(out.records.is_empty());
         assert_eq!(out.gaps, vec![0]);
         let mut garbage = BytesMut::from(&whole[..]);
         garbage[16] = 7; // magic
-        assert!(unpack(garbage.freeze(), &[(0, 0, 1)]).is_err());
+        assert!(unpack(garbage.freeze(), &[(0, 0, 1)], MAX).is_err());
     }
 
     /// CRC-32C, bit by bit: only to re-seal hand-edited test batches.
@@ -304,7 +388,21 @@ mod tests {
     /// A batch with `records` as its record bytes and `count` as its
     /// claimed record count, with a valid length and CRC.
     fn forged(records: &[u8], count: i32) -> Bytes {
-        let mut b = batch(0, &["a"])[..BATCH_HEADER].to_vec();
+        forged_with(0, records, count, Compression::None)
+    }
+
+    /// [`forged`], marked as compressed with `codec` (`records` being
+    /// the compressed bytes).
+    fn forged_with(base: i64, records: &[u8], count: i32, codec: Compression) -> Bytes {
+        let mut b = batch(base, &["a"])[..BATCH_HEADER].to_vec();
+        let id: u16 = match codec {
+            Compression::None => 0,
+            Compression::Gzip => 1,
+            Compression::Snappy => 2,
+            Compression::Lz4 => 3,
+            Compression::Zstd => 4,
+        };
+        b[21..23].copy_from_slice(&id.to_be_bytes());
         b.extend_from_slice(records);
         let length = (b.len() - LOG_OVERHEAD) as i32;
         b[8..12].copy_from_slice(&length.to_be_bytes());
@@ -319,21 +417,33 @@ mod tests {
         // One record, null key and value, claiming i32::MAX headers (the
         // decoder would reserve that many map entries and abort).
         let record = [0x14, 0, 0, 0, 1, 1, 0xfe, 0xff, 0xff, 0xff, 0x0f];
-        let err = unpack(forged(&record, 1), &[(0, 0, 1)]).unwrap_err();
-        assert_eq!(err, "a record claims 2147483647 headers in 0 bytes");
+        let err = unpack(forged(&record, 1), &[(0, 0, 1)], MAX).unwrap_err();
+        assert_eq!(
+            err,
+            UnpackError::Corrupt("a record claims 2147483647 headers in 0 bytes".into())
+        );
         // The same record with no headers is fine.
         let ok = [0x0c, 0, 0, 0, 1, 1, 0];
         assert_eq!(
-            unpack(forged(&ok, 1), &[(0, 0, 1)]).unwrap().records.len(),
+            unpack(forged(&ok, 1), &[(0, 0, 1)], MAX)
+                .unwrap()
+                .records
+                .len(),
             1
         );
         // A million records claimed in seven bytes.
-        let err = unpack(forged(&ok, 1 << 20), &[(0, 0, 1)]).unwrap_err();
-        assert_eq!(err, "a record batch claims 1048576 records in 7 bytes");
+        let err = unpack(forged(&ok, 1 << 20), &[(0, 0, 1)], MAX).unwrap_err();
+        assert_eq!(
+            err,
+            UnpackError::Corrupt("a record batch claims 1048576 records in 7 bytes".into())
+        );
         // A value longer than its record.
         let long_value = [0x0c, 0, 0, 0, 1, 0x7e, 0];
-        let err = unpack(forged(&long_value, 1), &[(0, 0, 1)]).unwrap_err();
-        assert_eq!(err, "a record value of 63 bytes, but 1 are left");
+        let err = unpack(forged(&long_value, 1), &[(0, 0, 1)], MAX).unwrap_err();
+        assert_eq!(
+            err,
+            UnpackError::Corrupt("a record value of 63 bytes, but 1 are left".into())
+        );
     }
 
     #[test]
@@ -344,7 +454,7 @@ mod tests {
             Compression::Lz4,
             Compression::Zstd,
         ] {
-            let out = unpack(encoded(5, &["x", "y"], compression), &[(5, 6, 1)]).unwrap();
+            let out = unpack(encoded(5, &["x", "y"], compression), &[(5, 6, 1)], MAX).unwrap();
             let values: Vec<&[u8]> = out
                 .records
                 .iter()
@@ -354,10 +464,128 @@ mod tests {
         }
     }
 
+    /// 100 MiB of zeros in a few kilobytes: one compressed MiB, repeated
+    /// (gzip members, lz4 and zstd frames and xerial snappy blocks all
+    /// follow one another in one stream).
+    fn bomb(codec: Compression) -> Vec<u8> {
+        use std::io::Write;
+        let mib = vec![0u8; 1 << 20];
+        let (prefix, unit) = match codec {
+            Compression::Gzip => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&mib).unwrap();
+                (Vec::new(), e.finish().unwrap())
+            }
+            Compression::Lz4 => {
+                let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+                e.write_all(&mib).unwrap();
+                (Vec::new(), e.finish().unwrap())
+            }
+            Compression::Zstd => (Vec::new(), zstd::bulk::compress(&mib, 1).unwrap()),
+            Compression::Snappy => {
+                let block = snap::raw::Encoder::new().compress_vec(&mib).unwrap();
+                let mut unit = (block.len() as u32).to_be_bytes().to_vec();
+                unit.extend_from_slice(&block);
+                (b"\x82SNAPPY\0\0\0\0\x01\0\0\0\x01".to_vec(), unit)
+            }
+            Compression::None => unreachable!("no bomb without compression"),
+        };
+        let mut out = prefix;
+        for _ in 0..100 {
+            out.extend_from_slice(&unit);
+        }
+        out
+    }
+
+    #[test]
+    fn a_compressed_batch_inflating_past_the_limit_is_refused() {
+        let limit = 256 << 10;
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let payload = bomb(codec);
+            assert!(
+                payload.len() < 5 << 20,
+                "{codec:?}: {} bytes",
+                payload.len()
+            );
+            let err =
+                unpack(forged_with(40, &payload, 1, codec), &[(40, 40, 1)], limit).unwrap_err();
+            assert_eq!(
+                err,
+                UnpackError::TooLarge {
+                    base_offset: 40,
+                    codec,
+                    limit
+                }
+            );
+        }
+        let shown = UnpackError::TooLarge {
+            base_offset: 40,
+            codec: Compression::Zstd,
+            limit,
+        }
+        .into_share_error("b:9092".to_owned(), "orders", 3);
+        assert_eq!(
+            shown.to_string(),
+            "orders-3: the zstd record batch at offset 40 inflates beyond 262144 bytes \
+             (the consumer's max_batch_inflated)"
+        );
+        assert!(!shown.is_retriable());
+        // Raw snappy states its length first: a block claiming 4 GiB is
+        // refused before anything is reserved for it, even at the default.
+        let claim = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+        let err = unpack(
+            forged_with(7, &claim, 1, Compression::Snappy),
+            &[(7, 7, 1)],
+            MAX,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            UnpackError::TooLarge {
+                base_offset: 7,
+                codec: Compression::Snappy,
+                limit: MAX
+            }
+        );
+    }
+
+    #[test]
+    fn a_compressed_batch_within_the_limit_decodes() {
+        let big = "x".repeat(100 << 10);
+        for compression in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let batch = encoded(3, &[&big, &big, "z"], compression);
+            let out = unpack(batch.clone(), &[(3, 5, 1)], 1 << 20).unwrap();
+            let sizes: Vec<usize> = out
+                .records
+                .iter()
+                .map(|r| r.value.as_ref().unwrap().len())
+                .collect();
+            assert_eq!(sizes, vec![100 << 10, 100 << 10, 1], "{compression:?}");
+            // The same batch against a limit below its ~200 KiB.
+            let Err(err) = unpack(batch, &[(3, 5, 1)], 150 << 10) else {
+                panic!("{compression:?}: decoded past the limit");
+            };
+            assert!(
+                matches!(err, UnpackError::TooLarge { base_offset: 3, .. }),
+                "{compression:?}: {err:?}"
+            );
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_on_arbitrary_bytes(data: Vec<u8>, first in 0i64..100, len in 0i64..50) {
-            let _ = unpack(Bytes::from(data), &[(first, first + len, 1)]);
+            let _ = unpack(Bytes::from(data), &[(first, first + len, 1)], 1 << 16);
         }
     }
 }

@@ -48,6 +48,8 @@ pub(crate) struct Shared<T> {
     pub(crate) max_in_flight: usize,
     pub(crate) max_wait: Duration,
     pub(crate) max_bytes: i32,
+    /// The most bytes one compressed batch may inflate to.
+    pub(crate) max_inflated: usize,
     pub(crate) refresh: Arc<Notify>,
     pub(crate) routes: watch::Receiver<Routes>,
     /// Each broker's acknowledgement queue.

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod membership;
+mod registry_endpoints;
 mod share_consumer;
 mod transport;

@@ -32,8 +32,9 @@ use tokio::time::Instant;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// A broker over a temp dir that can be restarted on the same port.
-struct TestBroker {
+/// A broker over a temp dir that can be restarted on the same port
+/// (`registry_endpoints` starts its registry on one too).
+pub(crate) struct TestBroker {
     addr: SocketAddr,
     log: Arc<Log>,
     dir: tempfile::TempDir,
@@ -51,7 +52,7 @@ fn broker_config() -> BrokerConfig {
 }
 
 impl TestBroker {
-    async fn start() -> TestBroker {
+    pub(crate) async fn start() -> TestBroker {
         let dir = tempfile::tempdir().unwrap();
         let (log, addr, stop, task) = serve(&dir, "127.0.0.1:0".parse().unwrap()).await;
         TestBroker {
@@ -496,7 +497,7 @@ struct Order {
 }
 
 /// Starts a schema registry on `broker` and waits until it is ready.
-async fn registry(broker: &TestBroker) -> (SchemaRegistryClient, oneshot::Sender<()>) {
+pub(crate) async fn registry(broker: &TestBroker) -> (SchemaRegistryClient, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config = herald_registry::Config::with_bootstrap(broker.addr.to_string());
