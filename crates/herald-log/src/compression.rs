@@ -161,6 +161,21 @@ mod tests {
     }
 
     #[test]
+    fn a_snappy_block_claiming_more_than_the_limit_is_refused_before_allocating() {
+        // A raw block whose length varint claims 4 GiB - 1: reserving it
+        // would abort the broker.
+        let claim = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+        let err = decompress(Compression::Snappy, &claim).unwrap_err();
+        assert!(err.to_string().contains("inflates beyond"), "{err}");
+        let mut framed = XERIAL_MAGIC.to_vec();
+        framed.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1]);
+        framed.extend_from_slice(&(claim.len() as u32).to_be_bytes());
+        framed.extend_from_slice(&claim);
+        let err = decompress(Compression::Snappy, &framed).unwrap_err();
+        assert!(err.to_string().contains("inflates beyond"), "{err}");
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         for codec in ALL[1..].iter().copied() {
             assert!(
