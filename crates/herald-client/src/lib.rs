@@ -69,6 +69,7 @@ mod error;
 pub mod headers;
 mod kafka;
 pub mod membership;
+mod net;
 mod producer;
 pub mod registry;
 mod request;

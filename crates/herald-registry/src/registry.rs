@@ -151,17 +151,6 @@ impl Registry {
         election: &ElectionConfig,
         reader: PartitionReader,
     ) -> Result<(), RegistryError> {
-        if self
-            .config
-            .kafka
-            .properties
-            .get("security.protocol")
-            .is_some_and(|p| !p.eq_ignore_ascii_case("PLAINTEXT"))
-        {
-            tracing::warn!(
-                "the leader election speaks PLAINTEXT only; the group coordinator must accept it"
-            );
-        }
         let (requests, received) = mpsc::unbounded_channel();
         let _ = self.catch_up.set(requests);
         let tail = tokio::spawn(tail::run(
@@ -186,7 +175,8 @@ impl Registry {
         let assign = |_protocol: &str, members: &[herald_client::membership::JoinedMember]| {
             protocol::assign(members)
         };
-        let member = GroupMember::join(&self.config.kafka.bootstrap, settings, Arc::new(assign))
+        // The same security properties as the store's clients.
+        let member = GroupMember::join_with(&self.config.kafka, settings, Arc::new(assign))
             .map_err(|e| RegistryError::Store {
                 reason: format!("joining the leader election: {e}"),
             })?;

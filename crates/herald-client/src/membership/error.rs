@@ -28,6 +28,17 @@ pub enum GroupError {
         #[source]
         source: std::io::Error,
     },
+    /// The connection could not be secured: a TLS handshake failed (an
+    /// untrusted or misnamed certificate, a port that does not speak TLS)
+    /// or SASL authentication was refused. The member keeps retrying, but
+    /// only a change of settings or broker fixes it.
+    #[error("broker {broker}: {reason}")]
+    Security {
+        /// `host:port` of the broker.
+        broker: String,
+        /// What failed, and what to check.
+        reason: String,
+    },
     /// A broker sent something this client cannot read, or does not speak
     /// an API version it needs.
     #[error("broker {broker}: {reason}")]
@@ -104,6 +115,7 @@ impl From<ShareError> for GroupError {
                 source,
             },
             ShareError::Protocol { broker, reason } => GroupError::Protocol { broker, reason },
+            ShareError::Security { broker, reason } => GroupError::Security { broker, reason },
             ShareError::Broker {
                 operation,
                 code,

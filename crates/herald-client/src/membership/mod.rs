@@ -38,9 +38,14 @@
 //! it. [`GroupMember::leave`] sends LeaveGroup so the others rebalance at
 //! once instead of after the session timeout.
 //!
-//! Non-goals: static membership (`group.instance.id`), TLS/SASL
-//! (PLAINTEXT only, like the share consumer whose connection code this
-//! reuses), and the KIP-848 consumer protocol (this is for custom
+//! [`GroupMember::join_with`] takes a [`KafkaConfig`] whose properties
+//! secure every connection as the `confluent-kafka` clients are secured:
+//! `security.protocol` SSL, SASL_PLAINTEXT or SASL_SSL, `ssl.ca.location`
+//! and a client certificate, SASL PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+//! (the share consumer opens its connections the same way).
+//!
+//! Non-goals: static membership (`group.instance.id`), SASL GSSAPI and
+//! OAUTHBEARER, and the KIP-848 consumer protocol (this is for custom
 //! protocols; consumers use [`Consumer`](crate::Consumer)).
 
 mod error;
@@ -50,10 +55,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use parking_lot::Mutex;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use error::GroupError;
+
+use crate::net::Security;
+use crate::share::cluster::Cluster;
+use crate::transport::KafkaConfig;
 
 /// How a member joins its group. Defaults are Kafka's for a classic
 /// member: 45 s session timeout, 3 s heartbeat interval, 5 min rebalance
@@ -213,27 +223,80 @@ pub enum Membership {
 #[derive(Debug)]
 pub struct GroupMember {
     state: watch::Receiver<Membership>,
+    last_error: Arc<Mutex<Option<Arc<GroupError>>>>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
 impl GroupMember {
     /// Starts joining `group` on the cluster at `bootstrap`
-    /// (`host:port[,…]`); returns at once, with [`Membership::Joining`]
-    /// published until the first generation completes. Must be called in
-    /// a Tokio runtime.
+    /// (`host:port[,…]`) over PLAINTEXT connections; returns at once, with
+    /// [`Membership::Joining`] published until the first generation
+    /// completes. Must be called in a Tokio runtime.
     pub fn join(
         bootstrap: &str,
         settings: GroupSettings,
         assignor: Arc<dyn Assignor>,
     ) -> Result<GroupMember, GroupError> {
         settings.check()?;
-        let cluster = crate::share::cluster::Cluster::new(bootstrap, &settings.client_id)?;
+        let cluster = Cluster::new(bootstrap, &settings.client_id, Security::plaintext())?;
+        Ok(GroupMember::start(cluster, settings, assignor))
+    }
+
+    /// Like [`GroupMember::join`], on the cluster `kafka` names, with its
+    /// connections secured by `kafka`'s properties — the same librdkafka
+    /// names the `confluent-kafka` clients read: `security.protocol`
+    /// (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), `ssl.ca.location`,
+    /// `ssl.certificate.location` + `ssl.key.location`,
+    /// `ssl.endpoint.identification.algorithm` (`https`, the default,
+    /// checks the broker's host name; `none`), `sasl.mechanism` (PLAIN,
+    /// SCRAM-SHA-256, SCRAM-SHA-512), `sasl.username`, `sasl.password`.
+    /// The client id is `settings`' (not `kafka.client_id`). A setting that
+    /// cannot be honoured (GSSAPI, OAUTHBEARER, an unreadable CA file, an
+    /// unknown `ssl.*` property) is a [`GroupError::Config`] now, never a
+    /// fallback to PLAINTEXT.
+    pub fn join_with(
+        kafka: &KafkaConfig,
+        settings: GroupSettings,
+        assignor: Arc<dyn Assignor>,
+    ) -> Result<GroupMember, GroupError> {
+        settings.check()?;
+        let security = Security::from_properties(&kafka.properties)?;
+        let cluster = Cluster::new(&kafka.bootstrap, &settings.client_id, security)?;
+        Ok(GroupMember::start(cluster, settings, assignor))
+    }
+
+    fn start(
+        cluster: Cluster,
+        settings: GroupSettings,
+        assignor: Arc<dyn Assignor>,
+    ) -> GroupMember {
         let (state_tx, state) = watch::channel(Membership::Joining);
         let (stop, stop_rx) = watch::channel(false);
-        let session = session::Session::new(Arc::new(cluster), settings, assignor, state_tx);
+        let last_error = Arc::new(Mutex::new(None));
+        let session = session::Session::new(
+            Arc::new(cluster),
+            settings,
+            assignor,
+            state_tx,
+            last_error.clone(),
+        );
         let task = tokio::spawn(session.run(stop_rx));
-        Ok(GroupMember { state, stop, task })
+        GroupMember {
+            state,
+            last_error,
+            stop,
+            task,
+        }
+    }
+
+    /// Why the last attempt to join or heartbeat failed, until a
+    /// generation completes (then `None` again). The member retries on
+    /// its own; this says why it is still [`Membership::Joining`] — a
+    /// [`GroupError::Security`] (an untrusted certificate, a refused
+    /// password) will not go away by waiting.
+    pub fn last_error(&self) -> Option<Arc<GroupError>> {
+        self.last_error.lock().clone()
     }
 
     /// A receiver of every change of [`Membership`].

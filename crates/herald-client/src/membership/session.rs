@@ -14,6 +14,7 @@ use kafka_protocol::messages::{
     GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest,
 };
 use kafka_protocol::protocol::StrBytes;
+use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use super::{Assignor, Generation, GroupError, GroupSettings, JoinedMember, Membership};
@@ -39,6 +40,8 @@ pub(super) struct Session {
     conn: Option<Connection>,
     member_id: String,
     backoff: Duration,
+    /// What [`super::GroupMember::last_error`] reads.
+    last_error: Arc<Mutex<Option<Arc<GroupError>>>>,
 }
 
 impl Session {
@@ -47,6 +50,7 @@ impl Session {
         settings: GroupSettings,
         assignor: Arc<dyn Assignor>,
         state: watch::Sender<Membership>,
+        last_error: Arc<Mutex<Option<Arc<GroupError>>>>,
     ) -> Session {
         Session {
             cluster,
@@ -56,6 +60,7 @@ impl Session {
             conn: None,
             member_id: String::new(),
             backoff: BACKOFF,
+            last_error,
         }
     }
 
@@ -86,6 +91,7 @@ impl Session {
                             "joined the group"
                         );
                         self.publish(Membership::Joined(g.clone()));
+                        *self.last_error.lock() = None;
                         generation = Some(g);
                         last_beat = Instant::now();
                         self.backoff = BACKOFF;
@@ -162,7 +168,19 @@ impl Session {
         if code.is_none() || coordinator_moved {
             self.conn = None;
         }
-        tracing::debug!(group = %self.settings.group_id, operation, error = %e, "group request failed");
+        let mut last = self.last_error.lock();
+        let repeated = last
+            .as_ref()
+            .is_some_and(|l| l.to_string() == e.to_string());
+        if matches!(e, GroupError::Security { .. }) && !repeated {
+            // Waiting does not fix a refused certificate or password: say
+            // so once per distinct failure, not at every retry.
+            tracing::warn!(group = %self.settings.group_id, operation, error = %e, "the group coordinator cannot be reached securely");
+        } else {
+            tracing::debug!(group = %self.settings.group_id, operation, error = %e, "group request failed");
+        }
+        *last = Some(Arc::new(e));
+        drop(last);
         self.backoff()
     }
 

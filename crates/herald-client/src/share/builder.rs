@@ -19,6 +19,7 @@ use super::message::AckMode;
 use super::router::{Router, Routes};
 use super::shared::{DecodeFn, Encoded, Shared};
 use super::{ShareConsumer, ShareError, Tasks};
+use crate::net::Security;
 use crate::registry::SchemaRegistryClient;
 use crate::serdes::{Deserializer, DeserializerConfig, Origin, SchemaSource};
 use crate::subject::{Side, SubjectNameStrategy};
@@ -172,6 +173,12 @@ impl<T: DeserializeOwned + Send + 'static> ShareConsumerBuilder<T> {
     /// Checks the settings, prepares the decoder, and starts the
     /// consumer's tasks: membership, routing and one fetch loop per
     /// broker that leads an assigned partition. Needs a Tokio runtime.
+    ///
+    /// The [`KafkaConfig`] properties `security.protocol`, `ssl.*` and
+    /// `sasl.*` (librdkafka's names) secure every broker connection: TLS
+    /// and SASL PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512; a value that cannot
+    /// be honoured (GSSAPI, OAUTHBEARER, a missing CA file, …) is a
+    /// [`ShareError::Config`] here.
     pub async fn build(self) -> Result<ShareConsumer<T>, ShareError> {
         let config_error = |reason: &str| ShareError::Config {
             reason: reason.to_owned(),
@@ -183,16 +190,8 @@ impl<T: DeserializeOwned + Send + 'static> ShareConsumerBuilder<T> {
         if self.topics.is_empty() {
             return Err(config_error("subscribe to at least one topic"));
         }
-        if let Some(p) = self.cluster.properties.get("security.protocol")
-            && !p.eq_ignore_ascii_case("plaintext")
-        {
-            return Err(ShareError::Config {
-                reason: format!(
-                    "security.protocol={p} is not supported by the share consumer yet (PLAINTEXT only)"
-                ),
-            });
-        }
-        let cluster = Cluster::new(&self.cluster.bootstrap, &self.cluster.client_id)?;
+        let security = Security::from_properties(&self.cluster.properties)?;
+        let cluster = Cluster::new(&self.cluster.bootstrap, &self.cluster.client_id, security)?;
         let decode = match self.raw.clone() {
             Some(raw) => raw,
             None => self.typed_decoder().await?,

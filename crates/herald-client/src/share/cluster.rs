@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::ShareError;
 use super::conn::{Connection, REQUEST_TIMEOUT, timed};
+use crate::net::Security;
 
 /// One topic as Metadata described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +37,18 @@ pub(crate) struct Snapshot {
 pub(crate) struct Cluster {
     bootstrap: Vec<String>,
     client_id: String,
+    security: Security,
     snapshot: RwLock<Snapshot>,
 }
 
 impl Cluster {
-    pub(crate) fn new(bootstrap: &str, client_id: &str) -> Result<Cluster, ShareError> {
+    /// The cluster at `bootstrap` (`host:port[,…]`), every connection
+    /// opened as `security` says.
+    pub(crate) fn new(
+        bootstrap: &str,
+        client_id: &str,
+        security: Security,
+    ) -> Result<Cluster, ShareError> {
         let bootstrap: Vec<String> = bootstrap
             .split(',')
             .map(str::trim)
@@ -55,6 +63,7 @@ impl Cluster {
         Ok(Cluster {
             bootstrap,
             client_id: client_id.to_owned(),
+            security,
             snapshot: RwLock::new(Snapshot::default()),
         })
     }
@@ -66,7 +75,7 @@ impl Cluster {
 
     /// Opens a connection to `broker`.
     pub(crate) async fn connect(&self, broker: &str) -> Result<Connection, ShareError> {
-        Connection::open(broker, &self.client_id).await
+        Connection::open(broker, &self.client_id, &self.security).await
     }
 
     /// A connection to any broker: the known ones first, then the

@@ -1,6 +1,7 @@
-//! One TCP connection to one broker: Kafka's size-prefixed framing, request
-//! headers with correlation ids, and the ApiVersions handshake that picks
-//! the version of every later request.
+//! One connection to one broker: Kafka's size-prefixed framing, request
+//! headers with correlation ids, the ApiVersions handshake that picks the
+//! version of every later request, and SASL when the security settings ask
+//! for it. The stream itself (TCP or TLS) comes from [`crate::net`].
 //!
 //! Written by hand because the `kafka-protocol` crate has codecs only and
 //! the workspace's Kafka client (`confluent-kafka`) offers no share
@@ -17,20 +18,18 @@ use kafka_protocol::protocol::{
     Decodable, Encodable, Message, Request, StrBytes, encode_request_header_into_buffer,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::ShareError;
+use crate::net::{Security, Stream};
 
 /// The largest response accepted (a ShareFetch asks for at most
 /// `fetch.max.bytes`, 50 MiB by default, plus headers).
 const MAX_FRAME: usize = 100 << 20;
-/// How long to wait for a connection to open.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection whose requests are answered in order, one at a time.
 #[derive(Debug)]
 pub(crate) struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     broker: String,
     client_id: StrBytes,
     correlation_id: i32,
@@ -39,27 +38,15 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Connects to `broker` (`host:port`) and negotiates API versions.
-    pub(crate) async fn open(broker: &str, client_id: &str) -> Result<Connection, ShareError> {
-        let io = |operation: &str| {
-            let broker = broker.to_owned();
-            let operation = operation.to_owned();
-            move |source| ShareError::Io {
-                broker,
-                operation,
-                source,
-            }
-        };
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(broker))
-            .await
-            .map_err(|_| {
-                io("connect")(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "no answer within 10 s",
-                ))
-            })?
-            .map_err(io("connect"))?;
-        stream.set_nodelay(true).map_err(io("set TCP_NODELAY"))?;
+    /// Connects to `broker` (`host:port`) as `security` says (TCP or TLS),
+    /// negotiates API versions, then authenticates when `security` has
+    /// SASL settings. A connection is returned only once all of it passed.
+    pub(crate) async fn open(
+        broker: &str,
+        client_id: &str,
+        security: &Security,
+    ) -> Result<Connection, ShareError> {
+        let stream = crate::net::connect(broker, security).await?;
         let mut conn = Connection {
             stream,
             broker: broker.to_owned(),
@@ -67,7 +54,10 @@ impl Connection {
             correlation_id: 0,
             versions: HashMap::new(),
         };
-        conn.negotiate().await?;
+        timed("ApiVersions", REQUEST_TIMEOUT, conn.negotiate()).await?;
+        if let Some(sasl) = security.sasl() {
+            crate::net::sasl::authenticate(&mut conn, sasl).await?;
+        }
         Ok(conn)
     }
 
@@ -138,6 +128,16 @@ impl Connection {
         request: &R,
     ) -> Result<R::Response, ShareError> {
         let version = self.version_of::<R>()?;
+        self.call_at(request, version).await
+    }
+
+    /// Sends `request` at `version`, whatever ApiVersions said, and reads
+    /// its response.
+    pub(crate) async fn call_at<R: Request>(
+        &mut self,
+        request: &R,
+        version: i16,
+    ) -> Result<R::Response, ShareError> {
         let key = ApiKey::try_from(R::KEY).map_err(|_| {
             ShareError::protocol(&self.broker, format!("unknown API key {}", R::KEY))
         })?;

@@ -28,6 +28,17 @@ pub enum ShareError {
         #[source]
         source: std::io::Error,
     },
+    /// The connection could not be secured: a TLS handshake failed (an
+    /// untrusted or misnamed certificate, a port that does not speak TLS)
+    /// or SASL authentication was refused. Trying again does not help
+    /// until the settings or the broker change.
+    #[error("broker {broker}: {reason}")]
+    Security {
+        /// `host:port` of the broker.
+        broker: String,
+        /// What failed, and what to check.
+        reason: String,
+    },
     /// A broker sent something this client cannot read, or does not speak
     /// an API version it needs.
     #[error("broker {broker}: {reason}")]

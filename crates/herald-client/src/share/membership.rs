@@ -43,6 +43,8 @@ struct State {
     backoff: Duration,
     /// The last error code reported, so a persistent error is reported once.
     reported: Option<i16>,
+    /// The last TLS or SASL failure reported, for the same reason.
+    reported_security: Option<String>,
 }
 
 impl Member {
@@ -54,15 +56,30 @@ impl Member {
             interval: DEFAULT_INTERVAL,
             backoff: BACKOFF,
             reported: None,
+            reported_security: None,
         };
         while !*stop.borrow() {
             let wait = match self.beat(&mut st).await {
                 Ok(true) => {
                     st.backoff = BACKOFF;
+                    st.reported_security = None;
                     st.interval
                 }
                 // Rejoin at once.
                 Ok(false) => Duration::ZERO,
+                Err(ShareError::Security { broker, reason }) => {
+                    // Retrying cannot fix a refused certificate or
+                    // password, so the application hears of it (once per
+                    // distinct failure) instead of a silent wait.
+                    if st.reported_security.as_ref() != Some(&reason) {
+                        tracing::warn!(group = %self.group, %broker, %reason, "the share group coordinator cannot be reached securely");
+                        st.reported_security = Some(reason.clone());
+                        let _ = self.errors.send(ShareError::Security { broker, reason });
+                    }
+                    let wait = st.backoff;
+                    st.backoff = (st.backoff * 2).min(MAX_BACKOFF);
+                    wait
+                }
                 Err(e) => {
                     tracing::debug!(group = %self.group, error = %e, "share group heartbeat failed");
                     let wait = st.backoff;

@@ -48,7 +48,10 @@
 //! [`ShareError::AckLost`] and its record comes back — never silently
 //! taken as done.
 //!
-//! Non-goals: TLS/SASL (PLAINTEXT only for now), the RENEW acknowledgement
+//! Connections are secured as the [`KafkaConfig`] properties say
+//! (`security.protocol`, `ssl.*`, `sasl.*`: TLS, SASL PLAIN and SCRAM).
+//!
+//! Non-goals: SASL GSSAPI and OAUTHBEARER, the RENEW acknowledgement
 //! and the acquire modes of ShareFetch v2 (the codecs carry v1).
 
 mod acks;

@@ -6,5 +6,6 @@
 
 mod membership;
 mod registry_endpoints;
+mod secure_connections;
 mod share_consumer;
 mod transport;

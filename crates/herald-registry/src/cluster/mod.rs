@@ -9,6 +9,11 @@
 //! - `forward`: the HTTP middleware that sends a follower's writes to the
 //!   leader and answers 50003/50004 when it cannot.
 //!
+//! The election's group member connects with the same Kafka properties
+//! as the registry's other clients ([`Config::kafka`](crate::Config)):
+//! `security.protocol` SSL, SASL_PLAINTEXT or SASL_SSL with `ssl.*` and
+//! `sasl.*` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) secure it too.
+//!
 //! Invariant: an instance writes to `_schemas` only while its role is
 //! [`Role::Leader`] (or [`Role::Standalone`]), and it became leader only
 //! after applying every record that was in `_schemas` when it was elected,

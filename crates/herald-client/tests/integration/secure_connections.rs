@@ -1,0 +1,417 @@
+//! herald-client's own Kafka connections (the classic-group member and the
+//! share consumer) over TLS, against a real Herald broker started
+//! in-process behind a TLS-terminating proxy made here: a CA and a server
+//! certificate generated for the test, `security.protocol=SSL` with
+//! `ssl.ca.location`. The broker advertises the proxy, so every connection
+//! (coordinator, partition leaders) goes through it; the proxy passes
+//! plaintext Kafka through too (for the producer that feeds the share
+//! consumer) and counts both kinds, so a silent fallback to plaintext
+//! would show.
+//!
+//! SASL: Herald's broker serves no SASL mechanism, so only its refusal is
+//! tested end to end here; the mechanisms' messages are unit-tested
+//! (`net::scram`, `net::sasl`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use herald_broker::{Broker, BrokerConfig, run};
+use herald_client::membership::{GroupError, GroupMember, GroupSettings, JoinedMember, Membership};
+use herald_client::share::{AckMode, ShareConsumer, ShareError};
+use herald_client::transport::{KafkaConfig, RawProducer};
+use herald_log::{Log, LogOptions};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A CA that signs server certificates.
+struct Ca {
+    pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let key = KeyPair::generate().unwrap();
+        let pem = params.self_signed(&key).unwrap().pem();
+        Ca {
+            pem,
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A certificate for `names` and its key.
+    fn sign(&self, names: &[&str]) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names)
+            .unwrap()
+            .signed_by(&key, &self.issuer)
+            .unwrap();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        (cert.der().clone(), key)
+    }
+
+    fn write(&self, dir: &tempfile::TempDir, file: &str) -> PathBuf {
+        let path = dir.path().join(file);
+        std::fs::write(&path, &self.pem).unwrap();
+        path
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    tls: AtomicUsize,
+    plain: AtomicUsize,
+}
+
+/// A Herald broker reached through a TLS-terminating proxy.
+struct SecureBroker {
+    /// The proxy: what the broker advertises and clients dial.
+    addr: SocketAddr,
+    /// The broker's own plaintext port.
+    direct: SocketAddr,
+    log: Arc<Log>,
+    counts: Arc<Counts>,
+    /// Certificates (the log has a directory of its own).
+    dir: tempfile::TempDir,
+    _log_dir: tempfile::TempDir,
+    ca: Ca,
+    _stop: oneshot::Sender<()>,
+}
+
+impl SecureBroker {
+    /// The broker behind a proxy whose certificate, signed by a fresh CA,
+    /// names `names`.
+    async fn start(names: &[&str]) -> SecureBroker {
+        let dir = tempfile::tempdir().unwrap();
+        let log_dir = tempfile::tempdir().unwrap();
+        let log = Arc::new(Log::open(log_dir.path(), LogOptions::default()).unwrap());
+        let proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = proxy.local_addr().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let direct = listener.local_addr().unwrap();
+        let mut config = BrokerConfig::default();
+        config.advertised = Some(("127.0.0.1".to_owned(), addr.port()));
+        config.groups.min_session_timeout_ms = 200;
+        config.groups.initial_rebalance_delay_ms = 0;
+        let broker = Arc::new(Broker::new(config, log.clone(), direct));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(run(listener, broker, async {
+            let _ = stopped.await;
+        }));
+        let ca = Ca::new("herald test CA");
+        let (cert, key) = ca.sign(names);
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+        let counts = Arc::new(Counts::default());
+        tokio::spawn(forward(
+            proxy,
+            direct,
+            TlsAcceptor::from(Arc::new(server)),
+            counts.clone(),
+        ));
+        SecureBroker {
+            addr,
+            direct,
+            log,
+            counts,
+            dir,
+            _log_dir: log_dir,
+            ca,
+            _stop: stop,
+        }
+    }
+
+    /// `security.protocol=SSL` with this broker's CA.
+    fn ssl(&self) -> KafkaConfig {
+        let ca = self.ca.write(&self.dir, "ca.pem");
+        KafkaConfig::new(self.addr.to_string())
+            .with("security.protocol", "SSL")
+            .with("ssl.ca.location", ca.display().to_string())
+    }
+
+    fn tls_connections(&self) -> usize {
+        self.counts.tls.load(Ordering::SeqCst)
+    }
+
+    fn plain_connections(&self) -> usize {
+        self.counts.plain.load(Ordering::SeqCst)
+    }
+}
+
+/// The proxy: a connection whose first byte starts a TLS record (0x16, a
+/// handshake; a Kafka frame of that size would exceed 300 MiB) is
+/// terminated with `acceptor`, any other is passed through as it is.
+async fn forward(
+    listener: TcpListener,
+    broker: SocketAddr,
+    acceptor: TlsAcceptor,
+    counts: Arc<Counts>,
+) {
+    while let Ok((client, _)) = listener.accept().await {
+        let acceptor = acceptor.clone();
+        let counts = counts.clone();
+        tokio::spawn(async move {
+            let mut first = [0u8; 1];
+            if !matches!(client.peek(&mut first).await, Ok(1)) {
+                return;
+            }
+            let Ok(mut upstream) = TcpStream::connect(broker).await else {
+                return;
+            };
+            if first[0] == 0x16 {
+                counts.tls.fetch_add(1, Ordering::SeqCst);
+                // A client that refuses the certificate ends it here.
+                if let Ok(mut tls) = acceptor.accept(client).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
+                }
+            } else {
+                counts.plain.fetch_add(1, Ordering::SeqCst);
+                let mut client = client;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            }
+        });
+    }
+}
+
+fn roster(_protocol: &str, members: &[JoinedMember]) -> Vec<(String, Bytes)> {
+    let mut names: Vec<String> = members
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.metadata).into_owned())
+        .collect();
+    names.sort();
+    let all = Bytes::from(names.join(","));
+    members
+        .iter()
+        .map(|m| (m.member_id.clone(), all.clone()))
+        .collect()
+}
+
+fn settings(name: &'static str) -> GroupSettings {
+    GroupSettings::new("secure", "test")
+        .protocol("v0", Bytes::from_static(name.as_bytes()))
+        .timeouts(
+            Duration::from_secs(2),
+            Duration::from_millis(100),
+            Duration::from_secs(3),
+        )
+}
+
+fn member(kafka: &KafkaConfig, name: &'static str) -> GroupMember {
+    GroupMember::join_with(kafka, settings(name), Arc::new(roster)).unwrap()
+}
+
+async fn until_assigned(member: &GroupMember, roster: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Membership::Joined(g) = member.current()
+            && g.assignment == roster.as_bytes()
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never assigned {roster:?}: {:?}, last error {:?}",
+            member.current(),
+            member.last_error()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits for the member's first failure and returns its message; the
+/// member must still be joining.
+async fn first_failure(member: &GroupMember) -> (Arc<GroupError>, String) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(e) = member.last_error() {
+            assert_eq!(member.current(), Membership::Joining);
+            let text = e.to_string();
+            return (e, text);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failure reported: {:?}",
+            member.current()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_members_join_and_sync_over_tls() {
+    let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
+    let kafka = broker.ssl();
+    let a = member(&kafka, "a");
+    let b = member(&kafka, "b");
+    until_assigned(&a, "a,b").await;
+    until_assigned(&b, "a,b").await;
+    assert!(a.last_error().is_none() && b.last_error().is_none());
+    assert!(
+        broker.tls_connections() >= 2,
+        "{} TLS connections",
+        broker.tls_connections()
+    );
+    assert_eq!(
+        broker.plain_connections(),
+        0,
+        "a connection went around TLS"
+    );
+    // Heartbeats go on over TLS: a leaving member makes the other rebalance.
+    a.leave().await;
+    until_assigned(&b, "b").await;
+    b.leave().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_ca_is_a_clear_tls_error() {
+    let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
+    let other = Ca::new("some other CA");
+    let kafka = KafkaConfig::new(broker.addr.to_string())
+        .with("security.protocol", "SSL")
+        .with(
+            "ssl.ca.location",
+            other.write(&broker.dir, "other.pem").display().to_string(),
+        );
+    let m = member(&kafka, "a");
+    let (e, text) = first_failure(&m).await;
+    assert!(matches!(*e, GroupError::Security { .. }), "{e:?}");
+    assert!(text.contains("TLS handshake failed"), "{text}");
+    assert!(text.contains("UnknownIssuer"), "{text}");
+    assert!(text.contains("ssl.ca.location"), "{text}");
+    m.leave().await;
+
+    // The share consumer reports the same failure on its stream.
+    let mut consumer = ShareConsumer::raw(&kafka)
+        .group("g")
+        .topic("t")
+        .build()
+        .await
+        .unwrap();
+    let item = tokio::time::timeout(WAIT, consumer.next()).await.unwrap();
+    match item {
+        Some(Err(ShareError::Security { reason, .. })) => {
+            assert!(reason.contains("UnknownIssuer"), "{reason}");
+        }
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+    consumer.close().await.unwrap();
+    assert_eq!(
+        broker.plain_connections(),
+        0,
+        "a refused certificate fell back to plaintext"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_name_check_follows_endpoint_identification() {
+    // The certificate names another host than the one dialled.
+    let broker = SecureBroker::start(&["broker.invalid"]).await;
+    let checked = member(&broker.ssl(), "a");
+    let (_, text) = first_failure(&checked).await;
+    assert!(text.contains("not valid for name"), "{text}");
+    checked.leave().await;
+
+    let unchecked = broker
+        .ssl()
+        .with("ssl.endpoint.identification.algorithm", "none");
+    let m = member(&unchecked, "a");
+    until_assigned(&m, "a").await;
+    m.leave().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_consumer_consumes_over_tls() {
+    let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
+    broker
+        .log
+        .create_topic("jobs", 1, &Default::default())
+        .unwrap();
+    let mut consumer = ShareConsumer::raw(&broker.ssl())
+        .group("workers")
+        .topic("jobs")
+        .acknowledgement(AckMode::Explicit)
+        .max_wait(Duration::from_millis(100))
+        .build()
+        .await
+        .unwrap();
+    // The group starts at the latest offset once it is assigned, so keep
+    // producing (plaintext, to the broker directly) until a record arrives.
+    let producer = RawProducer::connect(&KafkaConfig::new(broker.direct.to_string())).unwrap();
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let feeding = tokio::spawn(async move {
+        for i in 0.. {
+            let value = format!("job-{i}");
+            producer
+                .send("jobs", Some(0), None, Some(value.as_bytes()))
+                .await
+                .unwrap();
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = &mut stopped => break,
+            }
+        }
+        producer.close().await.unwrap();
+    });
+    let message = tokio::time::timeout(WAIT, consumer.next())
+        .await
+        .expect("a record within the wait")
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&message.value).starts_with("job-"));
+    message.accept().await.unwrap();
+    let _ = stop.send(());
+    feeding.await.unwrap();
+    consumer.close().await.unwrap();
+    assert!(broker.tls_connections() >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sasl_mechanism_is_named() {
+    // Herald's broker enables no SASL mechanism: its SaslHandshake answer is
+    // UNSUPPORTED_SASL_MECHANISM, as Kafka's on a listener without SASL.
+    let broker = SecureBroker::start(&["localhost"]).await;
+    let kafka = KafkaConfig::new(broker.direct.to_string())
+        .with("security.protocol", "SASL_PLAINTEXT")
+        .with("sasl.mechanism", "SCRAM-SHA-256")
+        .with("sasl.username", "alice")
+        .with("sasl.password", "secret");
+    let m = member(&kafka, "a");
+    let (e, text) = first_failure(&m).await;
+    assert!(matches!(*e, GroupError::Security { .. }), "{e:?}");
+    assert!(
+        text.contains("SASL SCRAM-SHA-256 authentication failed")
+            && text.contains("does not enable SASL mechanism SCRAM-SHA-256"),
+        "{text}"
+    );
+    assert!(!text.contains("secret"), "{text}");
+    m.leave().await;
+
+    // What cannot be honoured is refused before anything is sent.
+    let gssapi = kafka.clone().with("sasl.mechanism", "GSSAPI");
+    match GroupMember::join_with(&gssapi, settings("a"), Arc::new(roster)) {
+        Err(GroupError::Config { reason }) => {
+            assert!(reason.contains("GSSAPI is not supported"), "{reason}");
+        }
+        other => panic!("GSSAPI accepted: {other:?}"),
+    }
+}
