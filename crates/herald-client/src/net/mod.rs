@@ -38,6 +38,7 @@ use tokio::net::TcpStream;
 
 pub(crate) use security::Security;
 pub(crate) use stream::Stream;
+pub(crate) use tls::io_error;
 
 use crate::share::ShareError;
 

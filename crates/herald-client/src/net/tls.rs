@@ -16,7 +16,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    AlertDescription, CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 use crate::share::ShareError;
 
@@ -265,13 +267,25 @@ impl ServerCertVerifier for AnyHostName {
 /// that does not speak TLS) becomes [`ShareError::Security`] with a hint;
 /// anything else stays an I/O error (retriable).
 pub(super) fn handshake_error(broker: &str, e: std::io::Error) -> ShareError {
+    stream_error(broker, "TLS handshake", "TLS handshake failed", e)
+}
+
+/// A read or write that failed on an open connection: with TLS 1.3 the
+/// broker checks the client's certificate after the client considers the
+/// handshake done, so its refusal arrives as an alert on the first read.
+pub(crate) fn io_error(broker: &str, operation: String, e: std::io::Error) -> ShareError {
+    let failed = format!("TLS failed during {operation}");
+    stream_error(broker, &operation, &failed, e)
+}
+
+fn stream_error(broker: &str, operation: &str, failed: &str, e: std::io::Error) -> ShareError {
     let Some(tls) = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     else {
         return ShareError::Io {
             broker: broker.to_owned(),
-            operation: "TLS handshake".to_owned(),
+            operation: operation.to_owned(),
             source: e,
         };
     };
@@ -285,10 +299,17 @@ pub(super) fn handshake_error(broker: &str, e: std::io::Error) -> ShareError {
             " (the broker's certificate does not name this host; ssl.endpoint.identification.algorithm=none skips that check)"
         }
         rustls::Error::InvalidMessage(_) => " (is this broker port a TLS listener?)",
+        rustls::Error::AlertReceived(
+            AlertDescription::CertificateRequired
+            | AlertDescription::BadCertificate
+            | AlertDescription::UnknownCA,
+        ) => {
+            " (the broker requires a client certificate it trusts: ssl.certificate.location and ssl.key.location)"
+        }
         _ => "",
     };
     ShareError::Security {
         broker: broker.to_owned(),
-        reason: format!("TLS handshake failed: {tls}{hint}"),
+        reason: format!("{failed}: {tls}{hint}"),
     }
 }

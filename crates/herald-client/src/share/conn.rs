@@ -177,11 +177,7 @@ impl Connection {
         buf[..4].copy_from_slice(&len.to_be_bytes());
         let io = |operation: &'static str| {
             let broker = self.broker.clone();
-            move |source| ShareError::Io {
-                broker,
-                operation: format!("{operation} {key:?}"),
-                source,
-            }
+            move |source| crate::net::io_error(&broker, format!("{operation} {key:?}"), source)
         };
         self.stream.write_all(&buf).await.map_err(io("send"))?;
         let mut len = [0u8; 4];

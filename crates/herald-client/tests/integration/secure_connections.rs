@@ -25,7 +25,9 @@ use herald_client::share::{AckMode, ShareConsumer, ShareError};
 use herald_client::transport::{KafkaConfig, RawProducer};
 use herald_log::{Log, LogOptions};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::WebPkiClientVerifier;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
@@ -64,6 +66,19 @@ impl Ca {
         (cert.der().clone(), key)
     }
 
+    /// A client certificate and its key, as PEM files in `dir`.
+    fn client_files(&self, dir: &tempfile::TempDir) -> (PathBuf, PathBuf) {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["registry-1".to_owned()])
+            .unwrap()
+            .signed_by(&key, &self.issuer)
+            .unwrap();
+        let (cert_path, key_path) = (dir.path().join("client.pem"), dir.path().join("client.key"));
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        (cert_path, key_path)
+    }
+
     fn write(&self, dir: &tempfile::TempDir, file: &str) -> PathBuf {
         let path = dir.path().join(file);
         std::fs::write(&path, &self.pem).unwrap();
@@ -96,6 +111,12 @@ impl SecureBroker {
     /// The broker behind a proxy whose certificate, signed by a fresh CA,
     /// names `names`.
     async fn start(names: &[&str]) -> SecureBroker {
+        SecureBroker::start_with(names, false).await
+    }
+
+    /// The same, and with `client_auth` the proxy requires a client
+    /// certificate signed by the same CA.
+    async fn start_with(names: &[&str], client_auth: bool) -> SecureBroker {
         let dir = tempfile::tempdir().unwrap();
         let log_dir = tempfile::tempdir().unwrap();
         let log = Arc::new(Log::open(log_dir.path(), LogOptions::default()).unwrap());
@@ -114,14 +135,23 @@ impl SecureBroker {
         }));
         let ca = Ca::new("herald test CA");
         let (cert, key) = ca.sign(names);
-        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = if client_auth {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(CertificateDer::from_pem_slice(ca.pem.as_bytes()).unwrap())
+                .unwrap();
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let server = builder.with_single_cert(vec![cert], key).unwrap();
         let counts = Arc::new(Counts::default());
         tokio::spawn(forward(
             proxy,
@@ -337,6 +367,26 @@ async fn the_host_name_check_follows_endpoint_identification() {
     let m = member(&unchecked, "a");
     until_assigned(&m, "a").await;
     m.leave().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_is_presented_when_configured() {
+    let broker = SecureBroker::start_with(&["localhost", "127.0.0.1"], true).await;
+    let without = member(&broker.ssl(), "a");
+    let (e, text) = first_failure(&without).await;
+    assert!(matches!(*e, GroupError::Security { .. }), "{e:?}");
+    assert!(text.contains("client certificate"), "{text}");
+    without.leave().await;
+
+    let (cert, key) = broker.ca.client_files(&broker.dir);
+    let kafka = broker
+        .ssl()
+        .with("ssl.certificate.location", cert.display().to_string())
+        .with("ssl.key.location", key.display().to_string());
+    let with = member(&kafka, "a");
+    until_assigned(&with, "a").await;
+    with.leave().await;
+    assert_eq!(broker.plain_connections(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
