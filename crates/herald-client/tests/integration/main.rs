@@ -6,6 +6,7 @@
 
 mod membership;
 mod registry_endpoints;
+mod sasl_front;
 mod secure_connections;
 mod share_consumer;
 mod transport;

@@ -9,7 +9,8 @@
 //! would show.
 //!
 //! SASL: Herald's broker serves no SASL mechanism, so only its refusal is
-//! tested end to end here; the mechanisms' messages are unit-tested
+//! tested against it here; `sasl_front` runs the mechanisms through a SASL
+//! front made in the test, and their messages are unit-tested
 //! (`net::scram`, `net::sasl`).
 
 use std::net::SocketAddr;
