@@ -291,7 +291,8 @@ impl GroupMember {
     }
 
     /// Why the last attempt to join or heartbeat failed, until a
-    /// generation completes (then `None` again). The member retries on
+    /// generation completes or a heartbeat is accepted (then `None`
+    /// again). The member retries on
     /// its own; this says why it is still [`Membership::Joining`] — a
     /// [`GroupError::Security`] (an untrusted certificate, a refused
     /// password) will not go away by waiting.

@@ -103,6 +103,7 @@ impl Session {
                     Ok(()) => {
                         last_beat = Instant::now();
                         self.backoff = BACKOFF;
+                        *self.last_error.lock() = None;
                         Next::Retry(self.settings.heartbeat_interval)
                     }
                     Err(Next::Rejoin) => {

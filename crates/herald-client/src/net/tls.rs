@@ -313,3 +313,92 @@ fn stream_error(broker: &str, operation: &str, failed: &str, e: std::io::Error) 
         reason: format!("{failed}: {tls}{hint}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn refused(pairs: &[(&str, &str)]) -> String {
+        match client_config(&props(pairs)) {
+            Ok(_) => panic!("{pairs:?} accepted"),
+            Err(e) => e,
+        }
+    }
+
+    /// A CA certificate and a client certificate with its key, as PEM.
+    fn pems() -> (String, String, String) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&ca_key).unwrap().pem();
+        let issuer = rcgen::Issuer::new(params, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap()
+            .pem();
+        (ca, cert, key.serialize_pem())
+    }
+
+    #[test]
+    fn files_inline_pem_and_directories_are_read() {
+        let (ca, cert, key) = pems();
+        let dir = tempfile::tempdir().unwrap();
+        let ca_path = dir.path().join("ca.pem");
+        std::fs::write(&ca_path, &ca).unwrap();
+        std::fs::write(dir.path().join("README"), "not a certificate").unwrap();
+        let ca_path = ca_path.display().to_string();
+        let dir_path = dir.path().display().to_string();
+        client_config(&props(&[("ssl.ca.location", &ca_path)])).unwrap();
+        client_config(&props(&[("ssl.ca.location", &dir_path)])).unwrap();
+        let with_client = client_config(&props(&[
+            ("ssl.ca.pem", &ca),
+            ("ssl.certificate.pem", &cert),
+            ("ssl.key.pem", &key),
+            ("ssl.cipher.suites", "ECDHE-RSA-AES256-GCM-SHA384"),
+        ]))
+        .unwrap();
+        assert!(with_client.client_auth_cert_resolver.has_certs());
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_named() {
+        let (ca, cert, key) = pems();
+        let e = refused(&[("ssl.keystore.location", "/etc/kafka/client.p12")]);
+        assert!(
+            e.starts_with("ssl.keystore.location is not supported"),
+            "{e}"
+        );
+        let e = refused(&[("ssl.ca.pem", &ca), ("ssl.key.password", "x")]);
+        assert!(e.contains("encrypted private keys"), "{e}");
+        let e = refused(&[("ssl.ca.pem", &ca), ("ssl.certificate.pem", &cert)]);
+        assert!(e.contains("without ssl.key.location"), "{e}");
+        let e = refused(&[("ssl.ca.pem", &ca), ("ssl.key.pem", &key)]);
+        assert!(e.contains("without ssl.certificate.location"), "{e}");
+        let e = refused(&[("ssl.ca.pem", "not pem")]);
+        assert!(e.contains("no PEM certificate"), "{e}");
+        let e = refused(&[
+            ("ssl.ca.pem", &ca),
+            ("enable.ssl.certificate.verification", "false"),
+        ]);
+        assert!(e.contains("always check"), "{e}");
+        let e = refused(&[
+            ("ssl.ca.pem", &ca),
+            ("ssl.endpoint.identification.algorithm", "dns"),
+        ]);
+        assert!(e.contains("not one of https, none"), "{e}");
+        let e = refused(&[("ssl.ca.location", "/nonexistent/ca.pem")]);
+        assert!(
+            e.starts_with("cannot read ssl.ca.location /nonexistent/ca.pem"),
+            "{e}"
+        );
+    }
+}
