@@ -49,10 +49,21 @@ impl std::fmt::Debug for Sasl {
 }
 
 /// How to secure a connection: TLS or not, SASL or not.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Security {
     tls: Option<Arc<rustls::ClientConfig>>,
     sasl: Option<Sasl>,
+}
+
+impl std::fmt::Debug for Security {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Whether TLS is on, not the configuration: it holds the client's
+        // private key.
+        f.debug_struct("Security")
+            .field("tls", &self.tls.is_some())
+            .field("sasl", &self.sasl)
+            .finish()
+    }
 }
 
 /// The `security.protocol` values, as librdkafka and the Java client name
