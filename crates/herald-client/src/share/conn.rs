@@ -180,6 +180,9 @@ impl Connection {
             move |source| crate::net::io_error(&broker, format!("{operation} {key:?}"), source)
         };
         self.stream.write_all(&buf).await.map_err(io("send"))?;
+        // TLS may hold the last records back when the socket was full;
+        // they must be out before the answer is awaited.
+        self.stream.flush().await.map_err(io("send"))?;
         let mut len = [0u8; 4];
         self.stream
             .read_exact(&mut len)
