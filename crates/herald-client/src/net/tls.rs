@@ -357,6 +357,8 @@ mod tests {
         std::fs::write(dir.path().join("README"), "not a certificate").unwrap();
         let ca_path = ca_path.display().to_string();
         let dir_path = dir.path().display().to_string();
+        // No CA given: the system's, as librdkafka and reqwest do.
+        client_config(&BTreeMap::new()).unwrap();
         client_config(&props(&[("ssl.ca.location", &ca_path)])).unwrap();
         client_config(&props(&[("ssl.ca.location", &dir_path)])).unwrap();
         let with_client = client_config(&props(&[
