@@ -23,8 +23,8 @@ pub(crate) struct RegistryArgs {
     /// topic to take over its schemas and ids.
     #[arg(long, env = "HERALD_REGISTRY_TOPIC", default_value = "_schemas")]
     topic: String,
-    /// A Kafka client property for the registry's clients, `key=value`
-    /// (repeatable), e.g. `security.protocol=SASL_SSL`.
+    /// A Kafka client property for the registry's clients and its leader
+    /// election, `key=value` (repeatable), e.g. `security.protocol=SASL_SSL`.
     #[arg(long = "kafka-property", value_parser = parse_property)]
     kafka_properties: Vec<(String, String)>,
     /// The group in which instances over the same topic elect the leader
