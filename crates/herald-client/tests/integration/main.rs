@@ -9,4 +9,6 @@ mod registry_endpoints;
 mod sasl_front;
 mod secure_connections;
 mod share_consumer;
+#[path = "../../../../tests/support/tls_proxy.rs"]
+mod tls_proxy;
 mod transport;
