@@ -18,9 +18,11 @@ const CHECKS: &str = "herald_registry_compatibility_checks_total";
 const SCHEMAS: &str = "herald_registry_schemas";
 const SUBJECTS: &str = "herald_registry_subjects";
 const RECORDS: &str = "herald_registry_records_applied";
+const LEADER: &str = "herald_registry_leader";
 
 /// The registry's metrics: requests by route and status, request latency,
-/// compatibility checks by result, and schema/subject counts.
+/// compatibility checks by result, schema/subject counts, and whether this
+/// instance is the one that writes (`herald_registry_leader`).
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
@@ -94,6 +96,19 @@ impl Metrics {
         self.handle.run_upkeep();
     }
 
+    /// Sets `herald_registry_leader`: 1 while this instance writes to
+    /// `_schemas` (the elected leader, or a registry without an election),
+    /// 0 on a follower, while a leader is being elected, without a usable
+    /// leader and once stopped. The caller passes [`Role::writes`] of the
+    /// role it is about to report, so the gauge never lags the role.
+    ///
+    /// [`Role::writes`]: crate::Role::writes
+    pub fn leader(&self, writes: bool) {
+        self.recorder
+            .register_gauge(&Key::from_name(LEADER), &META)
+            .set(if writes { 1.0 } else { 0.0 });
+    }
+
     /// The Prometheus text exposition, with the given state counts.
     pub fn render(&self, schemas: usize, subjects: usize, records: u64) -> String {
         let gauge = |name: &'static str, value: f64| {
@@ -132,5 +147,15 @@ mod tests {
         );
         assert!(text.contains("herald_registry_schemas 3"));
         assert!(text.contains("herald_registry_subjects 2"));
+    }
+
+    #[test]
+    fn the_leader_gauge_follows_the_role() {
+        let m = Metrics::new();
+        m.leader(true);
+        assert!(m.render(0, 0, 0).contains("herald_registry_leader 1"));
+        m.leader(false);
+        let text = m.render(0, 0, 0);
+        assert!(text.contains("herald_registry_leader 0"), "{text}");
     }
 }

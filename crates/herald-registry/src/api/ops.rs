@@ -28,6 +28,8 @@ pub(crate) async fn health(State(registry): State<Shared>) -> Response {
 pub(crate) async fn metrics(State(registry): State<Shared>) -> Response {
     let (schemas, subjects, records) =
         registry.read(|s| (s.schema_count(), s.subject_count(), s.records_applied()));
+    // Read at scrape time, so the gauge is never behind an election.
+    registry.metrics().leader(registry.role().writes());
     let text = registry.metrics().render(schemas, subjects, records);
     (
         [(

@@ -41,6 +41,8 @@ async fn root_types_health_metrics_metadata() {
     );
     assert!(text.contains("herald_registry_schemas 1"), "{text}");
     assert!(text.contains("herald_registry_subjects 1"), "{text}");
+    // A registry without an election always writes: it counts as leader.
+    assert!(text.contains("herald_registry_leader 1"), "{text}");
     assert!(
         text.contains("herald_registry_request_duration_seconds_bucket"),
         "{text}"

@@ -15,9 +15,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// One registry instance serving HTTP on a loopback port.
-struct Instance {
-    registry: Arc<Registry>,
-    url: String,
+pub(crate) struct Instance {
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) url: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -27,8 +27,24 @@ impl Instance {
         Self::start_with(broker.config(), host, eligible).await
     }
 
-    /// An instance over the broker `config` points at, advertising `host`.
-    async fn start_with(
+    /// An instance over the broker `config` points at, advertising `host`,
+    /// once it is ready.
+    pub(crate) async fn start_with(
+        config: herald_registry::Config,
+        host: &str,
+        eligible: bool,
+    ) -> Instance {
+        let instance = Self::spawn(config, host, eligible).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !instance.registry.is_ready() {
+            assert!(Instant::now() < deadline, "instance not ready in time");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        instance
+    }
+
+    /// The same, serving HTTP at once, without waiting for it to be ready.
+    pub(crate) async fn spawn(
         mut config: herald_registry::Config,
         host: &str,
         eligible: bool,
@@ -52,11 +68,6 @@ impl Instance {
             .await
             .unwrap();
         });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !registry.is_ready() {
-            assert!(Instant::now() < deadline, "instance not ready in time");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
         Instance {
             registry,
             url: format!("http://127.0.0.1:{port}"),
@@ -66,7 +77,7 @@ impl Instance {
     }
 
     /// Shuts down gracefully: the instance leaves the group.
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -75,7 +86,12 @@ impl Instance {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let client = reqwest::Client::new();
         let mut request = client.request(method, format!("{}{path}", self.url));
         if let Some(body) = body {
@@ -92,17 +108,29 @@ impl Instance {
         )
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn register(&self, subject: &str, schema: &Value) -> (u16, Value) {
+    pub(crate) async fn register(&self, subject: &str, schema: &Value) -> (u16, Value) {
         self.call(
             reqwest::Method::POST,
             &format!("/subjects/{subject}/versions"),
             Some(schema.clone()),
         )
         .await
+    }
+}
+
+impl Instance {
+    /// `herald_registry_leader` as `/metrics` shows it now.
+    pub(crate) async fn leader_gauge(&self) -> Option<u8> {
+        let (status, text) = self.get("/metrics").await;
+        assert_eq!(status, 200, "{text}");
+        let text = text.as_str().unwrap_or_default().to_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix("herald_registry_leader "))
+            .and_then(|v| v.trim().parse().ok())
     }
 }
 
@@ -114,14 +142,17 @@ impl Drop for Instance {
     }
 }
 
-fn record(name: &str, field: &str) -> Value {
+pub(crate) fn record(name: &str, field: &str) -> Value {
     let schema =
         json!({"type": "record", "name": name, "fields": [{"name": field, "type": "string"}]});
     json!({"schema": schema.to_string()})
 }
 
 /// Waits until `check` holds over the instances' roles.
-async fn until_roles(instances: &[&Instance], check: impl Fn(&[Role]) -> bool) -> Vec<Role> {
+pub(crate) async fn until_roles(
+    instances: &[&Instance],
+    check: impl Fn(&[Role]) -> bool,
+) -> Vec<Role> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let roles: Vec<Role> = instances.iter().map(|i| i.registry.role()).collect();
@@ -149,7 +180,7 @@ fn one_leader(instances: &[&Instance], roles: &[Role]) -> Option<usize> {
         .then_some(*leader)
 }
 
-async fn elected(instances: &[&Instance]) -> usize {
+pub(crate) async fn elected(instances: &[&Instance]) -> usize {
     let roles = until_roles(instances, |r| one_leader(instances, r).is_some()).await;
     one_leader(instances, &roles).unwrap()
 }
@@ -296,6 +327,12 @@ async fn when_the_leader_stops_another_takes_over_without_reusing_ids() {
     let b = Instance::start(&broker, "127.0.0.1", true).await;
     let leader = elected(&[&a, &b]).await;
     let (old, survivor) = if leader == 0 { (a, b) } else { (b, a) };
+    assert_eq!(old.leader_gauge().await, Some(1), "the leader's gauge");
+    assert_eq!(
+        survivor.leader_gauge().await,
+        Some(0),
+        "the follower's gauge"
+    );
 
     let (status, first) = old.register("a-value", &record("A", "x")).await;
     assert_eq!(status, 200, "{first}");
@@ -303,6 +340,11 @@ async fn when_the_leader_stops_another_takes_over_without_reusing_ids() {
     old.stop().await;
 
     until_roles(&[&survivor], |r| r[0] == Role::Leader).await;
+    assert_eq!(
+        survivor.leader_gauge().await,
+        Some(1),
+        "the new leader's gauge"
+    );
     let (status, second) = survivor.register("b-value", &record("B", "y")).await;
     assert_eq!(status, 200, "{second}");
     let second = second["id"].as_i64().unwrap();
