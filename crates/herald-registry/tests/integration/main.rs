@@ -7,9 +7,12 @@
 mod common;
 #[path = "../../../../tests/python/pydeps.rs"]
 mod pydeps;
+#[path = "../../../../tests/support/tls_proxy.rs"]
+mod tls_proxy;
 
 mod api;
 mod cluster;
+mod cluster_tls;
 mod compatibility;
 mod concurrency;
 mod confluent_topic;
