@@ -94,8 +94,8 @@ impl<'a> SchemaString<'a> {
             schema_type: type_name(s.schema_type),
             schema: &s.text,
             references: &s.references,
-            metadata: s.metadata.as_ref(),
-            rule_set: s.rule_set.as_ref(),
+            metadata: s.metadata(),
+            rule_set: s.rule_set(),
             guid: new_fields.then(|| s.guid.to_string()),
             max_id: None,
         }
@@ -134,8 +134,8 @@ impl<'a> SchemaEntity<'a> {
             guid: new_fields.then(|| s.guid.to_string()),
             schema_type: type_name(s.schema_type),
             references: &s.references,
-            metadata: s.metadata.as_ref(),
-            rule_set: s.rule_set.as_ref(),
+            metadata: s.metadata(),
+            rule_set: s.rule_set(),
             schema: &s.text,
             deleted: (new_fields && r.deleted).then_some(true),
         }

@@ -107,8 +107,8 @@ impl State {
             value.rule_set.as_ref(),
         );
         let ctx = self.contexts.entry(q.context.clone()).or_default();
-        match ctx.schemas.get(&value.id) {
-            Some(existing) if existing.content_key() != content => {
+        match ctx.schema(value.id) {
+            Some(existing) if !existing.has_content(&content) => {
                 // Only an IMPORT that overwrote an id can do this; the first
                 // content keeps the id so readers see one schema per id.
                 tracing::warn!(
@@ -119,19 +119,13 @@ impl State {
                 );
             }
             Some(_) => {}
-            None => {
-                let stored = Arc::new(StoredSchema::new(
-                    &q.context,
-                    value.id,
-                    &content,
-                    value.metadata.clone(),
-                    value.rule_set.clone(),
-                ));
-                self.by_guid
-                    .insert(stored.guid, (q.context.clone(), value.id));
-                ctx.by_content.entry(content).or_insert(value.id);
-                ctx.schemas.insert(value.id, stored);
-            }
+            None => ctx.insert(Arc::new(StoredSchema::new(
+                &q.context,
+                value.id,
+                &content,
+                value.metadata.clone(),
+                value.rule_set.clone(),
+            ))),
         }
         ctx.max_id = ctx.max_id.max(value.id);
         let st = self.subjects.entry(subject.clone()).or_default();
@@ -190,13 +184,7 @@ impl State {
         };
         if remaining == 0 {
             ctx.refcount.remove(&id);
-            if let Some(schema) = ctx.schemas.remove(&id) {
-                let key = schema.content_key();
-                if ctx.by_content.get(&key) == Some(&id) {
-                    ctx.by_content.remove(&key);
-                }
-                self.by_guid.remove(&schema.guid);
-            }
+            ctx.remove(id);
         }
     }
 }

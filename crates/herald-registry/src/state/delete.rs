@@ -178,8 +178,8 @@ fn schema_value(found: &SchemaRef, deleted: bool) -> SchemaValue {
         id: s.id,
         schema_type: (s.schema_type != SchemaType::Avro).then_some(s.schema_type),
         references: s.references.clone(),
-        metadata: s.metadata.clone(),
-        rule_set: s.rule_set.clone(),
+        metadata: s.metadata().cloned(),
+        rule_set: s.rule_set().cloned(),
         schema: s.text.to_string(),
         deleted,
     }

@@ -11,14 +11,17 @@
 mod apply;
 mod compat;
 mod delete;
+mod index;
 mod query;
 mod resolver;
 mod write;
 
 #[cfg(test)]
+mod index_tests;
+#[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use herald_schema::{Reference, Schema, SchemaType};
@@ -29,13 +32,14 @@ use uuid::Uuid;
 use crate::record::{ConfigValue, Mode};
 
 pub use compat::CompatibilityVerdict;
+pub(crate) use index::ContextState;
 pub use query::{SchemaRef, SubjectFilter, VersionSpec};
 pub use resolver::StateResolver;
 pub use write::{Candidate, DeleteOutcome, RegisterOptions, RegisterOutcome};
 
 /// The identity of a schema's content within a context: two registrations
 /// with equal keys get the same id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ContentKey {
     pub schema_type: SchemaType,
     pub text: Arc<str>,
@@ -52,20 +56,29 @@ impl ContentKey {
         metadata: Option<&Json>,
         rule_set: Option<&Json>,
     ) -> ContentKey {
-        let extra = match (metadata, rule_set) {
-            (None, None) => String::new(),
-            (m, r) => serde_json::json!([m, r]).to_string(),
-        };
         ContentKey {
             schema_type,
             text,
             references,
-            extra,
+            extra: contract_key(metadata, rule_set),
         }
     }
 }
 
+/// The data-contract part of a content's identity: empty without one.
+fn contract_key(metadata: Option<&Json>, rule_set: Option<&Json>) -> String {
+    match (metadata, rule_set) {
+        (None, None) => String::new(),
+        (m, r) => serde_json::json!([m, r]).to_string(),
+    }
+}
+
 /// One registered schema content, shared by every subject version that uses it.
+///
+/// Kept small, as the registry holds one per id for as long as it runs:
+/// the text is held once, here (the indexes hold ids, and responses are
+/// serialized from this copy), and what most schemas lack (data-contract
+/// fields) or have not built yet (the parsed form) is boxed.
 #[derive(Debug)]
 pub struct StoredSchema {
     /// Its id within its context.
@@ -78,15 +91,19 @@ pub struct StoredSchema {
     pub text: Arc<str>,
     /// Its references, as stored.
     pub references: Vec<Reference>,
-    /// Data-contract metadata, as registered.
-    pub metadata: Option<Json>,
-    /// Data-contract rules, as registered.
-    pub rule_set: Option<Json>,
     /// The GUID clients may use instead of the id: the MD5 of the content.
     pub guid: Uuid,
+    /// Data-contract metadata and rules, as registered; `None` without either.
+    contract: Option<Box<Contract>>,
     /// The parsed schema, built on first use (replay does not parse, so
     /// start-up stays fast).
-    parsed: OnceLock<Result<Schema, String>>,
+    parsed: OnceLock<Box<Result<Schema, String>>>,
+}
+
+#[derive(Debug)]
+struct Contract {
+    metadata: Option<Json>,
+    rule_set: Option<Json>,
 }
 
 impl StoredSchema {
@@ -104,27 +121,55 @@ impl StoredSchema {
             md5.update(key.extra.as_bytes());
         }
         let digest: [u8; 16] = md5.finalize().into();
+        let contract = (metadata.is_some() || rule_set.is_some())
+            .then(|| Box::new(Contract { metadata, rule_set }));
         StoredSchema {
             id,
             context: context.to_owned(),
             schema_type: key.schema_type,
             text: key.text.clone(),
             references: key.references.clone(),
-            metadata,
-            rule_set,
             guid: Uuid::from_bytes(digest),
+            contract,
             parsed: OnceLock::new(),
         }
     }
 
-    pub(crate) fn content_key(&self) -> ContentKey {
-        ContentKey::new(
-            self.schema_type,
-            self.text.clone(),
-            self.references.clone(),
-            self.metadata.as_ref(),
-            self.rule_set.as_ref(),
-        )
+    /// Data-contract metadata, as registered.
+    pub fn metadata(&self) -> Option<&Json> {
+        self.contract.as_ref()?.metadata.as_ref()
+    }
+
+    /// Data-contract rules, as registered.
+    pub fn rule_set(&self) -> Option<&Json> {
+        self.contract.as_ref()?.rule_set.as_ref()
+    }
+
+    /// Whether this schema's content is `key` (without building its key).
+    pub(crate) fn has_content(&self, key: &ContentKey) -> bool {
+        self.schema_type == key.schema_type
+            && *self.text == *key.text
+            && self.references == key.references
+            && match &self.contract {
+                None => key.extra.is_empty(),
+                Some(_) => self.contract_key() == key.extra,
+            }
+    }
+
+    /// Whether two schemas have the same content (as their keys would say).
+    pub(crate) fn same_content(&self, other: &StoredSchema) -> bool {
+        self.schema_type == other.schema_type
+            && *self.text == *other.text
+            && self.references == other.references
+            && match (&self.contract, &other.contract) {
+                (None, None) => true,
+                (Some(_), Some(_)) => self.contract_key() == other.contract_key(),
+                _ => false,
+            }
+    }
+
+    fn contract_key(&self) -> String {
+        contract_key(self.metadata(), self.rule_set())
     }
 }
 
@@ -159,23 +204,11 @@ impl SubjectState {
     }
 }
 
-/// The schemas of one context and its id sequence.
-#[derive(Debug, Default)]
-pub(crate) struct ContextState {
-    pub schemas: HashMap<i32, Arc<StoredSchema>>,
-    pub by_content: HashMap<ContentKey, i32>,
-    /// How many subject versions point at each id; a schema goes when none does.
-    pub refcount: HashMap<i32, usize>,
-    /// The highest id ever seen in the context: new ids are this plus one.
-    pub max_id: i32,
-}
-
 /// The whole registry state.
 #[derive(Debug, Default)]
 pub struct State {
     pub(crate) contexts: BTreeMap<String, ContextState>,
     pub(crate) subjects: BTreeMap<String, SubjectState>,
-    pub(crate) by_guid: HashMap<Uuid, (String, i32)>,
     pub(crate) global_config: Option<ConfigValue>,
     pub(crate) global_mode: Option<Mode>,
     /// Contexts announced by `CONTEXT` records.
@@ -192,7 +225,7 @@ impl State {
 
     /// How many distinct schemas (ids) the registry holds, over all contexts.
     pub fn schema_count(&self) -> usize {
-        self.contexts.values().map(|c| c.schemas.len()).sum()
+        self.contexts.values().map(ContextState::len).sum()
     }
 
     /// How many subjects have at least one live version.

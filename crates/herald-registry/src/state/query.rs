@@ -63,13 +63,14 @@ pub struct SubjectFilter {
 impl State {
     /// The schema with `id` in `context`, soft-deleted versions included.
     pub fn schema_by_id(&self, context: &str, id: i32) -> Option<&Arc<StoredSchema>> {
-        self.contexts.get(context)?.schemas.get(&id)
+        self.contexts.get(context)?.schema(id)
     }
 
     /// The schema with this GUID, in any context.
     pub fn schema_by_guid(&self, guid: Uuid) -> Option<&Arc<StoredSchema>> {
-        let (ctx, id) = self.by_guid.get(&guid)?;
-        self.schema_by_id(ctx, *id)
+        self.contexts
+            .values()
+            .find_map(|ctx| ctx.schema(ctx.id_by_guid(guid)?))
     }
 
     /// Every `(context, id)` whose schema has this GUID, in context then
@@ -82,8 +83,7 @@ impl State {
         let mut out = Vec::new();
         for (name, ctx) in &self.contexts {
             let mut ids: Vec<i32> = ctx
-                .schemas
-                .values()
+                .schemas()
                 .filter(|s| s.guid == guid)
                 .map(|s| s.id)
                 .collect();

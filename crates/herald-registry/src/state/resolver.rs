@@ -54,16 +54,17 @@ impl StoredSchema {
     /// A stored schema that does not parse (a format Herald does not read,
     /// such as Protobuf) yields the reason.
     pub fn parsed(&self, state: &State) -> Result<Schema, String> {
-        self.parsed
-            .get_or_init(|| {
+        let parsed = self.parsed.get_or_init(|| {
+            Box::new(
                 Schema::parse_stored(
                     self.schema_type,
                     &self.text,
                     &self.references,
                     &StateResolver::new(state, &self.context),
                 )
-                .map_err(|e| e.to_string())
-            })
-            .clone()
+                .map_err(|e| e.to_string()),
+            )
+        });
+        Result::clone(parsed)
     }
 }

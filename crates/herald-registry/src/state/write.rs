@@ -151,7 +151,7 @@ impl State {
         include_deleted: bool,
     ) -> Option<SchemaRef> {
         let q = QualifiedSubject::parse(subject);
-        let id = *self.contexts.get(&q.context)?.by_content.get(content)?;
+        let id = self.contexts.get(&q.context)?.id_by_content(content)?;
         let st = self.subjects.get(&q.qualified())?;
         let (version, entry) = st
             .versions
@@ -266,8 +266,8 @@ impl State {
                         "schema id {id} must be positive"
                     )));
                 }
-                if let Some(existing) = ctx.and_then(|x| x.schemas.get(&id))
-                    && existing.content_key() != prepared.content
+                if let Some(existing) = ctx.and_then(|x| x.schema(id))
+                    && !existing.has_content(&prepared.content)
                 {
                     return Err(RegistryError::not_permitted(format!(
                         "Overwrite new schema with id {id} is not permitted."
@@ -275,8 +275,8 @@ impl State {
                 }
                 id
             }
-            None => match ctx.and_then(|x| x.by_content.get(&prepared.content)) {
-                Some(id) => *id,
+            None => match ctx.and_then(|x| x.id_by_content(&prepared.content)) {
+                Some(id) => id,
                 None => ctx.map_or(0, |x| x.max_id).checked_add(1).ok_or_else(|| {
                     RegistryError::Store {
                         reason: "schema ids are exhausted".to_owned(),
