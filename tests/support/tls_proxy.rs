@@ -75,6 +75,17 @@ impl Ca {
         (cert_path, key_path)
     }
 
+    /// A client certificate and its key in one PEM file in `dir`: Java's
+    /// PEM keystore (`ssl.keystore.location`).
+    pub fn client_keystore(&self, dir: &tempfile::TempDir) -> PathBuf {
+        let (cert, key) = self.client_files(dir);
+        let path = dir.path().join("client-keystore.pem");
+        let mut pem = std::fs::read_to_string(key).unwrap();
+        pem.push_str(&std::fs::read_to_string(cert).unwrap());
+        std::fs::write(&path, pem).unwrap();
+        path
+    }
+
     /// The CA certificate as a PEM file `file` in `dir`.
     pub fn write(&self, dir: &tempfile::TempDir, file: &str) -> PathBuf {
         let path = dir.path().join(file);
@@ -169,8 +180,18 @@ impl SecureBroker {
         }
     }
 
-    /// `security.protocol=SSL` with this broker's CA.
+    /// `security.protocol=SSL` with this broker's CA, in the Java client's
+    /// name (`ssl.truststore.location`), which `confluent-kafka` reads.
     pub fn ssl(&self) -> KafkaConfig {
+        let ca = self.ca.write(&self.dir, "ca.pem");
+        KafkaConfig::new(self.addr.to_string())
+            .with("security.protocol", "SSL")
+            .with("ssl.truststore.location", ca.display().to_string())
+    }
+
+    /// [`SecureBroker::ssl`] in librdkafka's name (`ssl.ca.location`),
+    /// which herald-client accepts as an alias.
+    pub fn ssl_librdkafka(&self) -> KafkaConfig {
         let ca = self.ca.write(&self.dir, "ca.pem");
         KafkaConfig::new(self.addr.to_string())
             .with("security.protocol", "SSL")

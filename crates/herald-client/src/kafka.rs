@@ -40,7 +40,7 @@ pub(crate) fn producer(config: &KafkaConfig) -> Result<BytesProducer, ClientErro
             forced.push((key, value));
         }
     }
-    let props = config.props(&forced);
+    let props = config.props(&forced)?;
     let producer_config =
         ProducerConfig::new(&props).map_err(|e| ClientError::config(e.to_string()))?;
     KafkaProducer::new(
@@ -67,7 +67,7 @@ pub(crate) fn consumer(
     if let Some(g) = group {
         forced.push(("group.id", g));
     }
-    let props = config.props(&forced);
+    let props = config.props(&forced)?;
     let consumer_config =
         ConsumerConfig::new(&props).map_err(|e| ClientError::config(e.to_string()))?;
     KafkaConsumer::new(

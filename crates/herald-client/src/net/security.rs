@@ -1,11 +1,14 @@
 //! [`Security`]: `security.protocol`, `ssl.*` and `sasl.*` read from the
-//! librdkafka-named properties the rest of the SDK passes to
-//! `confluent-kafka`, checked once so a connection never has to guess.
+//! same map the rest of the SDK passes to `confluent-kafka`, after the same
+//! rewrite of librdkafka's names to the Java names
+//! ([`crate::security_names`]), checked once so a connection never has to
+//! guess.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::tls;
+use crate::jaas;
 use crate::share::ShareError;
 
 /// A SASL mechanism this connector speaks.
@@ -78,12 +81,14 @@ impl Security {
         Security::default()
     }
 
-    /// Reads `security.protocol` (default PLAINTEXT) and what it needs.
-    /// Errors name the property that cannot be honoured; nothing is
-    /// silently weakened.
+    /// Reads `security.protocol` (default PLAINTEXT) and what it needs:
+    /// `ssl.truststore.*`, `ssl.keystore.*`, `sasl.mechanism` and
+    /// `sasl.jaas.config`, or their librdkafka aliases. Errors name the
+    /// property that cannot be honoured; nothing is silently weakened.
     pub(crate) fn from_properties(
         properties: &BTreeMap<String, String>,
     ) -> Result<Security, ShareError> {
+        let properties = &crate::security_names::java_names(properties).map_err(config)?;
         let protocol = properties
             .get("security.protocol")
             .map_or("PLAINTEXT".to_owned(), |p| p.trim().to_ascii_uppercase());
@@ -132,19 +137,15 @@ fn sasl_settings(
     properties: &BTreeMap<String, String>,
     protocol: &str,
 ) -> Result<Sasl, ShareError> {
-    // `sasl.mechanisms` is librdkafka's older name of the same property.
-    let Some(name) = properties
-        .get("sasl.mechanism")
-        .or_else(|| properties.get("sasl.mechanisms"))
-    else {
+    let Some(name) = properties.get("sasl.mechanism") else {
         return Err(config(format!(
-            "security.protocol={protocol} needs sasl.mechanism ({MECHANISMS}); librdkafka's default, GSSAPI, is not supported by herald's own Kafka connections"
+            "security.protocol={protocol} needs sasl.mechanism ({MECHANISMS}); the Java client's default, GSSAPI, is not supported by herald's own Kafka connections"
         )));
     };
-    let mechanism = match name.trim().to_ascii_uppercase().as_str() {
-        "PLAIN" => Mechanism::Plain,
-        "SCRAM-SHA-256" => Mechanism::ScramSha256,
-        "SCRAM-SHA-512" => Mechanism::ScramSha512,
+    let (mechanism, module) = match name.trim().to_ascii_uppercase().as_str() {
+        "PLAIN" => (Mechanism::Plain, jaas::PLAIN_MODULE),
+        "SCRAM-SHA-256" => (Mechanism::ScramSha256, jaas::SCRAM_MODULE),
+        "SCRAM-SHA-512" => (Mechanism::ScramSha512, jaas::SCRAM_MODULE),
         other @ ("GSSAPI" | "OAUTHBEARER") => {
             return Err(config(format!(
                 "sasl.mechanism={other} is not supported by herald's own Kafka connections (group membership, share consumer); they speak {MECHANISMS}"
@@ -156,17 +157,24 @@ fn sasl_settings(
             )));
         }
     };
-    let field = |key: &str| {
-        properties
-            .get(key)
-            .filter(|v| !v.is_empty())
-            .cloned()
-            .ok_or_else(|| config(format!("sasl.mechanism={} needs {key}", mechanism.name())))
+    let Some(text) = properties.get("sasl.jaas.config").filter(|v| !v.is_empty()) else {
+        return Err(config(format!(
+            "sasl.mechanism={} needs sasl.jaas.config ({module} required username=\"…\" password=\"…\";), or sasl.username and sasl.password",
+            mechanism.name()
+        )));
     };
+    let parsed = jaas::parse(text).map_err(config)?;
+    if !parsed.is_module(module) {
+        return Err(config(format!(
+            "sasl.jaas.config names {}, but sasl.mechanism={} needs {module}",
+            parsed.module,
+            mechanism.name()
+        )));
+    }
     Ok(Sasl {
         mechanism,
-        username: field("sasl.username")?,
-        password: field("sasl.password")?,
+        username: parsed.username,
+        password: parsed.password,
     })
 }
 
@@ -216,6 +224,43 @@ mod tests {
     }
 
     #[test]
+    fn sasl_jaas_config_is_the_primary_spelling() {
+        let s = Security::from_properties(&props(&[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+            (
+                "sasl.jaas.config",
+                r#"org.apache.kafka.common.security.plain.PlainLoginModule required username="bob" password="p;w";"#,
+            ),
+        ]))
+        .unwrap();
+        let sasl = s.sasl().unwrap();
+        assert_eq!(sasl.mechanism, Mechanism::Plain);
+        assert_eq!(
+            (sasl.username.as_str(), sasl.password.as_str()),
+            ("bob", "p;w")
+        );
+        let e = refused(&[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "SCRAM-SHA-256"),
+            (
+                "sasl.jaas.config",
+                "PlainLoginModule required username=bob password=hidden;",
+            ),
+        ]);
+        assert!(
+            e.contains("needs org.apache.kafka.common.security.scram.ScramLoginModule"),
+            "{e}"
+        );
+        assert!(!e.contains("hidden"), "{e}");
+        let e = refused(&[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+        ]);
+        assert!(e.contains("needs sasl.jaas.config"), "{e}");
+    }
+
+    #[test]
     fn what_cannot_be_honoured_is_refused_by_name() {
         let e = refused(&[("security.protocol", "TLS")]);
         assert!(e.contains("security.protocol=TLS"), "{e}");
@@ -223,8 +268,7 @@ mod tests {
             let e = refused(&[
                 ("security.protocol", "SASL_PLAINTEXT"),
                 ("sasl.mechanism", mechanism),
-                ("sasl.username", "u"),
-                ("sasl.password", "p"),
+                ("sasl.jaas.config", "SomeLoginModule required;"),
             ]);
             assert!(
                 e.contains(&format!("sasl.mechanism={mechanism} is not supported")),
@@ -238,11 +282,23 @@ mod tests {
             ("sasl.mechanism", "PLAIN"),
             ("sasl.username", "u"),
         ]);
-        assert!(e.contains("needs sasl.password"), "{e}");
+        assert!(
+            e.contains("sasl.username is set without sasl.password"),
+            "{e}"
+        );
         let e = refused(&[
             ("security.protocol", "SSL"),
             ("ssl.ca.location", "/nonexistent/ca.pem"),
         ]);
         assert!(e.contains("ssl.ca.location"), "{e}");
+        let e = refused(&[
+            ("security.protocol", "SSL"),
+            ("ssl.ca.pem", "A"),
+            ("ssl.truststore.certificates", "B"),
+        ]);
+        assert!(
+            e.contains("ssl.ca.pem and ssl.truststore.certificates"),
+            "{e}"
+        );
     }
 }

@@ -1,14 +1,13 @@
-//! The rustls client configuration from librdkafka's `ssl.*` properties,
-//! and TLS handshake failures turned into errors that say what to fix.
+//! The rustls client configuration from the Java client's `ssl.*`
+//! properties (`ssl.truststore.*`, `ssl.keystore.*`, PEM only), and TLS
+//! handshake failures turned into errors that say what to fix.
 //!
 //! rustls with the aws-lc-rs provider is what `reqwest` already links in
 //! this workspace, so TLS here adds no second crypto library. With no
-//! `ssl.ca.location`, the broker is checked against the system's CAs
-//! (through `rustls-platform-verifier`, as `reqwest` does), as librdkafka
-//! does.
+//! truststore, the broker is checked against the system's CAs
+//! (through `rustls-platform-verifier`, as `reqwest` does).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
@@ -22,29 +21,28 @@ use rustls::{
 
 use crate::share::ShareError;
 
-/// The `ssl.*` properties read here.
+/// The `ssl.*` properties read here: the Java client's names, which
+/// `confluent-kafka` reads too (librdkafka's aliases were rewritten to them
+/// by [`crate::security_names`] before this runs).
 const UNDERSTOOD: &[&str] = &[
-    "ssl.ca.location",
-    "ssl.ca.pem",
-    "ssl.certificate.location",
-    "ssl.certificate.pem",
-    "ssl.key.location",
-    "ssl.key.pem",
+    "ssl.truststore.location",
+    "ssl.truststore.type",
+    "ssl.truststore.certificates",
+    "ssl.keystore.location",
+    "ssl.keystore.type",
+    "ssl.keystore.key",
+    "ssl.keystore.certificate.chain",
     "ssl.key.password",
     "ssl.endpoint.identification.algorithm",
 ];
-/// `ssl.*` properties that only tune OpenSSL (rustls picks its own safe
-/// suites, curves and signature schemes); they change neither whom the
-/// client trusts nor who it claims to be, so they are ignored here.
-const TUNING_ONLY: &[&str] = &[
-    "ssl.cipher.suites",
-    "ssl.curves.list",
-    "ssl.sigalgs.list",
-    "ssl.ca.certificate.stores",
-];
+/// `ssl.*` properties that only tune the cipher suites (rustls picks its
+/// own safe suites); they change neither whom the client trusts nor who it
+/// claims to be, so they are ignored here.
+const TUNING_ONLY: &[&str] = &["ssl.cipher.suites"];
 
-/// The TLS client configuration `properties` ask for. Certificate and key
-/// files are read now, so a wrong path fails at construction.
+/// The TLS client configuration `properties` (Java names) ask for.
+/// Certificate and key files are read now, so a wrong path fails at
+/// construction.
 pub(super) fn client_config(
     properties: &BTreeMap<String, String>,
 ) -> Result<rustls::ClientConfig, String> {
@@ -63,32 +61,41 @@ pub(super) fn client_config(
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     };
+    for store in ["ssl.truststore.type", "ssl.keystore.type"] {
+        if let Some(kind) = get(store)
+            && !kind.trim().eq_ignore_ascii_case("PEM")
+        {
+            return Err(format!(
+                "{store}={kind} is not supported: herald reads PEM stores only; convert it to PEM (openssl pkcs12 -in <store.p12> -out <store.pem> -nodes, or keytool -exportcert -rfc for a JKS truststore) and set {store}=PEM"
+            ));
+        }
+    }
     if get("ssl.key.password").is_some() {
         return Err(
-            "ssl.key.password is set, but encrypted private keys are not supported by herald's own Kafka connections; give an unencrypted PKCS#8, PKCS#1 or SEC1 key in ssl.key.location".to_owned(),
+            "ssl.key.password is set, but encrypted private keys are not supported by herald's own Kafka connections; give an unencrypted PKCS#8, PKCS#1 or SEC1 key (ssl.keystore.location, ssl.keystore.key)".to_owned(),
         );
     }
-    if let Some(v) = properties.get("enable.ssl.certificate.verification")
-        && !v.eq_ignore_ascii_case("true")
-    {
-        return Err(format!(
-            "enable.ssl.certificate.verification={v} is not supported by herald's own Kafka connections: they always check the broker's certificate"
-        ));
-    }
-    let check_host = match get("ssl.endpoint.identification.algorithm")
-        .map(str::to_ascii_lowercase)
+    // Java's spelling of "no host name check" is the empty string
+    // (librdkafka's `none` was rewritten to it); unset means `https`.
+    let check_host = match properties
+        .get("ssl.endpoint.identification.algorithm")
+        .map(|v| v.trim().to_ascii_lowercase())
         .as_deref()
     {
         None | Some("https") => true,
-        Some("none") => false,
+        Some("" | "none") => false,
         Some(other) => {
             return Err(format!(
-                "ssl.endpoint.identification.algorithm={other} is not one of https, none"
+                "ssl.endpoint.identification.algorithm={other} is not one of https, or empty (none)"
             ));
         }
     };
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut verifier = roots_verifier(get("ssl.ca.location"), get("ssl.ca.pem"), provider.clone())?;
+    let mut verifier = roots_verifier(
+        get("ssl.truststore.location"),
+        get("ssl.truststore.certificates"),
+        provider.clone(),
+    )?;
     if !check_host {
         verifier = Arc::new(AnyHostName(verifier));
     }
@@ -97,56 +104,59 @@ pub(super) fn client_config(
         .map_err(|e| format!("TLS set-up: {e}"))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let cert = source(
-        "ssl.certificate",
-        get("ssl.certificate.location"),
-        get("ssl.certificate.pem"),
-    )?;
-    let key = source("ssl.key", get("ssl.key.location"), get("ssl.key.pem"))?;
-    match (cert, key) {
-        (None, None) => Ok(builder.with_no_client_auth()),
-        (Some(cert), Some(key)) => {
-            let chain = certificates(&cert)?;
-            let key = PrivateKeyDer::from_pem_slice(&key.bytes)
-                .map_err(|e| format!("{}: no private key in it: {e}", key.what))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("the client certificate and key cannot be used: {e}"))
+    let (chain, key) = match (
+        get("ssl.keystore.location"),
+        get("ssl.keystore.certificate.chain"),
+        get("ssl.keystore.key"),
+    ) {
+        (None, None, None) => return Ok(builder.with_no_client_auth()),
+        // Java's PEM keystore file: the private key and its certificate
+        // chain in one file.
+        (Some(path), _, _) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("cannot read ssl.keystore.location {path}: {e}"))?;
+            let what = format!("ssl.keystore.location {path}");
+            (
+                Pem {
+                    what: what.clone(),
+                    bytes: bytes.clone(),
+                },
+                Pem { what, bytes },
+            )
         }
-        (Some(_), None) => {
-            Err("ssl.certificate.location is set without ssl.key.location".to_owned())
+        (None, Some(chain), Some(key)) => (
+            Pem {
+                what: "ssl.keystore.certificate.chain".to_owned(),
+                bytes: chain.as_bytes().to_vec(),
+            },
+            Pem {
+                what: "ssl.keystore.key".to_owned(),
+                bytes: key.as_bytes().to_vec(),
+            },
+        ),
+        (None, Some(_), None) => {
+            return Err(
+                "ssl.keystore.certificate.chain is set without ssl.keystore.key".to_owned(),
+            );
         }
-        (None, Some(_)) => {
-            Err("ssl.key.location is set without ssl.certificate.location".to_owned())
+        (None, None, Some(_)) => {
+            return Err(
+                "ssl.keystore.key is set without ssl.keystore.certificate.chain".to_owned(),
+            );
         }
-    }
+    };
+    let certs = certificates(&chain)?;
+    let key = PrivateKeyDer::from_pem_slice(&key.bytes)
+        .map_err(|e| format!("{}: no private key in it: {e}", key.what))?;
+    builder
+        .with_client_auth_cert(certs, key)
+        .map_err(|e| format!("the client certificate and key cannot be used: {e}"))
 }
 
 /// PEM bytes and where they came from (for messages).
 struct Pem {
     what: String,
     bytes: Vec<u8>,
-}
-
-/// The PEM of `{prefix}.location` (a file) or `{prefix}.pem` (inline).
-fn source(
-    prefix: &str,
-    location: Option<&str>,
-    inline: Option<&str>,
-) -> Result<Option<Pem>, String> {
-    match (location, inline) {
-        (Some(_), Some(_)) => Err(format!("set {prefix}.location or {prefix}.pem, not both")),
-        (Some(path), None) => Ok(Some(Pem {
-            what: format!("{prefix}.location {path}"),
-            bytes: std::fs::read(path)
-                .map_err(|e| format!("cannot read {prefix}.location {path}: {e}"))?,
-        })),
-        (None, Some(pem)) => Ok(Some(Pem {
-            what: format!("{prefix}.pem"),
-            bytes: pem.as_bytes().to_vec(),
-        })),
-        (None, None) => Ok(None),
-    }
 }
 
 /// Every certificate in `pem`; at least one.
@@ -160,52 +170,34 @@ fn certificates(pem: &Pem) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
-/// The verifier of the broker's chain: the CAs of `ssl.ca.location` (a
-/// file, or a directory of PEM files) or `ssl.ca.pem`, else the system's.
+/// The verifier of the broker's chain: the CAs of `ssl.truststore.location`
+/// (a PEM file) or `ssl.truststore.certificates`, else the system's.
 fn roots_verifier(
     location: Option<&str>,
     inline: Option<&str>,
     provider: Arc<CryptoProvider>,
 ) -> Result<Arc<dyn ServerCertVerifier>, String> {
-    let mut pems = Vec::new();
-    if let Some(path) = location
-        && Path::new(path).is_dir()
-    {
-        let entries = std::fs::read_dir(path)
-            .map_err(|e| format!("cannot read ssl.ca.location {path}: {e}"))?;
-        for entry in entries.flatten() {
-            let file = entry.path();
-            // OpenSSL-style CA directories hold other files too (hash
-            // links are just more copies): take what parses.
-            if let Ok(bytes) = std::fs::read(&file)
-                && CertificateDer::pem_slice_iter(&bytes).next().is_some()
-            {
-                pems.push(Pem {
-                    what: format!("ssl.ca.location {}", file.display()),
-                    bytes,
-                });
-            }
+    let pem = match (location, inline) {
+        (Some(path), _) => Pem {
+            what: format!("ssl.truststore.location {path}"),
+            bytes: std::fs::read(path)
+                .map_err(|e| format!("cannot read ssl.truststore.location {path}: {e}"))?,
+        },
+        (None, Some(pem)) => Pem {
+            what: "ssl.truststore.certificates".to_owned(),
+            bytes: pem.as_bytes().to_vec(),
+        },
+        (None, None) => {
+            let verifier = rustls_platform_verifier::Verifier::new(provider)
+                .map_err(|e| format!("the system's CA certificates cannot be used: {e}"))?;
+            return Ok(Arc::new(verifier));
         }
-        if pems.is_empty() {
-            return Err(format!(
-                "ssl.ca.location {path}: no PEM certificate in the directory"
-            ));
-        }
-    } else if let Some(pem) = source("ssl.ca", location, inline)? {
-        pems.push(pem);
-    }
-    if pems.is_empty() {
-        let verifier = rustls_platform_verifier::Verifier::new(provider)
-            .map_err(|e| format!("the system's CA certificates cannot be used: {e}"))?;
-        return Ok(Arc::new(verifier));
-    }
+    };
     let mut roots = RootCertStore::empty();
-    for pem in &pems {
-        for cert in certificates(pem)? {
-            roots
-                .add(cert)
-                .map_err(|e| format!("{}: not a usable CA certificate: {e}", pem.what))?;
-        }
+    for cert in certificates(&pem)? {
+        roots
+            .add(cert)
+            .map_err(|e| format!("{}: not a usable CA certificate: {e}", pem.what))?;
     }
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
@@ -291,7 +283,7 @@ fn stream_error(broker: &str, operation: &str, failed: &str, e: std::io::Error) 
     };
     let hint = match tls {
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            " (the broker's certificate is not signed by a CA of ssl.ca.location, or of the system when ssl.ca.location is not set)"
+            " (the broker's certificate is not signed by a CA of ssl.truststore.location / ssl.truststore.certificates, or of the system when no truststore is set)"
         }
         rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
@@ -304,7 +296,7 @@ fn stream_error(broker: &str, operation: &str, failed: &str, e: std::io::Error) 
             | AlertDescription::BadCertificate
             | AlertDescription::UnknownCA,
         ) => {
-            " (the broker requires a client certificate it trusts: ssl.certificate.location and ssl.key.location)"
+            " (the broker requires a client certificate it trusts: ssl.keystore.location, or ssl.keystore.key and ssl.keystore.certificate.chain)"
         }
         _ => "",
     };
@@ -349,58 +341,86 @@ mod tests {
     }
 
     #[test]
-    fn files_inline_pem_and_directories_are_read() {
+    fn pem_files_and_inline_pem_are_read() {
         let (ca, cert, key) = pems();
         let dir = tempfile::tempdir().unwrap();
         let ca_path = dir.path().join("ca.pem");
         std::fs::write(&ca_path, &ca).unwrap();
-        std::fs::write(dir.path().join("README"), "not a certificate").unwrap();
+        let keystore = dir.path().join("client.pem");
+        std::fs::write(&keystore, format!("{key}{cert}")).unwrap();
         let ca_path = ca_path.display().to_string();
-        let dir_path = dir.path().display().to_string();
-        // No CA given: the system's, as librdkafka and reqwest do.
+        let keystore = keystore.display().to_string();
+        // No truststore given: the system's CAs, as the Java client does.
         client_config(&BTreeMap::new()).unwrap();
-        client_config(&props(&[("ssl.ca.location", &ca_path)])).unwrap();
-        client_config(&props(&[("ssl.ca.location", &dir_path)])).unwrap();
-        let with_client = client_config(&props(&[
-            ("ssl.ca.pem", &ca),
-            ("ssl.certificate.pem", &cert),
-            ("ssl.key.pem", &key),
-            ("ssl.cipher.suites", "ECDHE-RSA-AES256-GCM-SHA384"),
+        client_config(&props(&[
+            ("ssl.truststore.location", &ca_path),
+            ("ssl.truststore.type", "pem"),
         ]))
         .unwrap();
-        assert!(with_client.client_auth_cert_resolver.has_certs());
+        let from_file = client_config(&props(&[
+            ("ssl.truststore.location", &ca_path),
+            ("ssl.keystore.location", &keystore),
+            ("ssl.keystore.type", "PEM"),
+        ]))
+        .unwrap();
+        assert!(from_file.client_auth_cert_resolver.has_certs());
+        let inline = client_config(&props(&[
+            ("ssl.truststore.certificates", &ca),
+            ("ssl.keystore.certificate.chain", &cert),
+            ("ssl.keystore.key", &key),
+            ("ssl.cipher.suites", "TLS_AES_128_GCM_SHA256"),
+            ("ssl.endpoint.identification.algorithm", ""),
+        ]))
+        .unwrap();
+        assert!(inline.client_auth_cert_resolver.has_certs());
     }
 
     #[test]
     fn what_cannot_be_honoured_is_named() {
         let (ca, cert, key) = pems();
-        let e = refused(&[("ssl.keystore.location", "/etc/kafka/client.p12")]);
-        assert!(
-            e.starts_with("ssl.keystore.location is not supported"),
-            "{e}"
-        );
-        let e = refused(&[("ssl.ca.pem", &ca), ("ssl.key.password", "x")]);
+        for store in ["ssl.truststore.type", "ssl.keystore.type"] {
+            for kind in ["JKS", "PKCS12"] {
+                let e = refused(&[("ssl.truststore.certificates", &ca), (store, kind)]);
+                assert!(
+                    e.starts_with(&format!("{store}={kind} is not supported")),
+                    "{e}"
+                );
+                assert!(e.contains("convert it to PEM"), "{e}");
+            }
+        }
+        let e = refused(&[("ssl.ca.location", "/etc/ca.pem")]);
+        assert!(e.starts_with("ssl.ca.location is not supported"), "{e}");
+        let e = refused(&[
+            ("ssl.truststore.certificates", &ca),
+            ("ssl.key.password", "x"),
+        ]);
         assert!(e.contains("encrypted private keys"), "{e}");
-        let e = refused(&[("ssl.ca.pem", &ca), ("ssl.certificate.pem", &cert)]);
-        assert!(e.contains("without ssl.key.location"), "{e}");
-        let e = refused(&[("ssl.ca.pem", &ca), ("ssl.key.pem", &key)]);
-        assert!(e.contains("without ssl.certificate.location"), "{e}");
-        let e = refused(&[("ssl.ca.pem", "not pem")]);
+        let e = refused(&[
+            ("ssl.truststore.certificates", &ca),
+            ("ssl.keystore.certificate.chain", &cert),
+        ]);
+        assert!(e.contains("without ssl.keystore.key"), "{e}");
+        let e = refused(&[
+            ("ssl.truststore.certificates", &ca),
+            ("ssl.keystore.key", &key),
+        ]);
+        assert!(e.contains("without ssl.keystore.certificate.chain"), "{e}");
+        let e = refused(&[("ssl.truststore.certificates", "not pem")]);
         assert!(e.contains("no PEM certificate"), "{e}");
         let e = refused(&[
-            ("ssl.ca.pem", &ca),
-            ("enable.ssl.certificate.verification", "false"),
-        ]);
-        assert!(e.contains("always check"), "{e}");
-        let e = refused(&[
-            ("ssl.ca.pem", &ca),
+            ("ssl.truststore.certificates", &ca),
             ("ssl.endpoint.identification.algorithm", "dns"),
         ]);
-        assert!(e.contains("not one of https, none"), "{e}");
-        let e = refused(&[("ssl.ca.location", "/nonexistent/ca.pem")]);
+        assert!(e.contains("not one of https"), "{e}");
+        let e = refused(&[("ssl.truststore.location", "/nonexistent/ca.pem")]);
         assert!(
-            e.starts_with("cannot read ssl.ca.location /nonexistent/ca.pem"),
+            e.starts_with("cannot read ssl.truststore.location /nonexistent/ca.pem"),
             "{e}"
         );
+        let dir = tempfile::tempdir().unwrap();
+        let only_cert = dir.path().join("cert-only.pem");
+        std::fs::write(&only_cert, &cert).unwrap();
+        let e = refused(&[("ssl.keystore.location", &only_cert.display().to_string())]);
+        assert!(e.contains("no private key"), "{e}");
     }
 }

@@ -61,7 +61,7 @@ pub async fn cluster_id(config: &KafkaConfig) -> Result<String, ClientError> {
 
 fn admin(config: &KafkaConfig) -> Result<Box<dyn confluent_kafka::admin::Admin>, ClientError> {
     let admin_config =
-        AdminClientConfig::new(&config.props(&[])).map_err(|e| ClientError::Config {
+        AdminClientConfig::new(&config.props(&[])?).map_err(|e| ClientError::Config {
             reason: e.to_string(),
         })?;
     AdminClient::create(admin_config).map_err(|e| ClientError::Config {

@@ -8,7 +8,9 @@
 //! - [`ensure_topic`] and [`cluster_id`]: the admin calls the registry needs.
 //!
 //! Everything takes a [`KafkaConfig`]: the bootstrap servers plus any client
-//! properties (`security.protocol`, `sasl.*`, …) passed through unchanged.
+//! properties (`security.protocol`, `ssl.*`, `sasl.*`, …), with
+//! librdkafka's security names rewritten to the Java names
+//! `confluent-kafka` reads (see [`KafkaConfig::properties`]).
 
 mod admin;
 mod producer;
@@ -17,6 +19,8 @@ pub mod tail;
 pub mod topics;
 
 use std::collections::{BTreeMap, HashMap};
+
+use crate::ClientError;
 
 pub use admin::{TopicSpec, cluster_id, ensure_topic};
 pub use producer::{Delivery, RawProducer};
@@ -29,7 +33,15 @@ pub struct KafkaConfig {
     pub bootstrap: String,
     /// The `client.id` the broker sees.
     pub client_id: String,
-    /// Further client properties, passed to every client as they are.
+    /// Further client properties, passed to every client. The security
+    /// properties use the Java client's names (`ssl.truststore.location`,
+    /// `ssl.truststore.certificates`, `ssl.keystore.location`,
+    /// `ssl.keystore.key` + `ssl.keystore.certificate.chain`,
+    /// `sasl.mechanism`, `sasl.jaas.config`), which both the
+    /// `confluent-kafka` clients and herald's own connections read;
+    /// librdkafka's names (`ssl.ca.location`, `ssl.ca.pem`,
+    /// `ssl.certificate.location`, `ssl.key.location`, `sasl.username`,
+    /// `sasl.password`) are accepted as aliases and rewritten to them.
     pub properties: BTreeMap<String, String>,
 }
 
@@ -49,18 +61,23 @@ impl KafkaConfig {
         self
     }
 
-    /// The properties for one client: the common ones, the user's, then the
-    /// ones this client must have (which win).
-    pub(crate) fn props(&self, forced: &[(&str, &str)]) -> HashMap<String, String> {
+    /// The properties for one `confluent-kafka` client: the common ones, the
+    /// user's with librdkafka's security names rewritten to the Java names
+    /// `confluent-kafka` reads ([`crate::security_names`]), then the ones
+    /// this client must have (which win).
+    pub(crate) fn props(
+        &self,
+        forced: &[(&str, &str)],
+    ) -> Result<HashMap<String, String>, ClientError> {
         let mut props = HashMap::new();
         props.insert("bootstrap.servers".to_owned(), self.bootstrap.clone());
         props.insert("client.id".to_owned(), self.client_id.clone());
-        for (k, v) in &self.properties {
-            props.insert(k.clone(), v.clone());
-        }
+        let user =
+            crate::security_names::java_names(&self.properties).map_err(ClientError::config)?;
+        props.extend(user);
         for (k, v) in forced {
             props.insert((*k).to_owned(), (*v).to_owned());
         }
-        props
+        Ok(props)
     }
 }

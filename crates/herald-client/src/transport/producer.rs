@@ -35,7 +35,7 @@ impl RawProducer {
             ("acks", "all"),
             ("enable.idempotence", "true"),
             ("max.in.flight.requests.per.connection", "5"),
-        ]);
+        ])?;
         let producer_config = ProducerConfig::new(&props).map_err(|e| ClientError::Config {
             reason: e.to_string(),
         })?;

@@ -51,7 +51,7 @@ impl PartitionReader {
             ("enable.auto.commit", "false"),
             ("auto.offset.reset", "earliest"),
             ("isolation.level", "read_uncommitted"),
-        ]);
+        ])?;
         let consumer_config = ConsumerConfig::new(&props).map_err(|e| ClientError::Config {
             reason: e.to_string(),
         })?;

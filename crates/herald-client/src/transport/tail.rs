@@ -87,7 +87,7 @@ impl TopicReader {
             forced.push(("group.id", g));
         }
         let consumer_config =
-            ConsumerConfig::new(&config.props(&forced)).map_err(|e| ClientError::Config {
+            ConsumerConfig::new(&config.props(&forced)?).map_err(|e| ClientError::Config {
                 reason: e.to_string(),
             })?;
         let mut consumer = KafkaConsumer::new(

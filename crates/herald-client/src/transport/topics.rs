@@ -115,7 +115,7 @@ pub enum OffsetQuery {
 
 fn admin(config: &KafkaConfig) -> Result<Box<dyn Admin>, ClientError> {
     let admin_config =
-        AdminClientConfig::new(&config.props(&[])).map_err(|e| ClientError::Config {
+        AdminClientConfig::new(&config.props(&[])?).map_err(|e| ClientError::Config {
             reason: e.to_string(),
         })?;
     AdminClient::create(admin_config).map_err(|e| ClientError::Config {

@@ -80,7 +80,24 @@ impl Front {
         }
     }
 
+    /// The Java client's spelling: `sasl.jaas.config`.
     fn kafka(&self, mechanism: &str, password: &str) -> KafkaConfig {
+        let module = if mechanism == "PLAIN" {
+            "org.apache.kafka.common.security.plain.PlainLoginModule"
+        } else {
+            "org.apache.kafka.common.security.scram.ScramLoginModule"
+        };
+        KafkaConfig::new(self.addr.to_string())
+            .with("security.protocol", "SASL_PLAINTEXT")
+            .with("sasl.mechanism", mechanism)
+            .with(
+                "sasl.jaas.config",
+                format!("{module} required username=\"{USER}\" password=\"{password}\";"),
+            )
+    }
+
+    /// librdkafka's spelling, an alias: `sasl.username` + `sasl.password`.
+    fn kafka_librdkafka(&self, mechanism: &str, password: &str) -> KafkaConfig {
         KafkaConfig::new(self.addr.to_string())
             .with("security.protocol", "SASL_PLAINTEXT")
             .with("sasl.mechanism", mechanism)
@@ -340,6 +357,14 @@ async fn every_mechanism_authenticates_and_the_member_joins() {
             "{mechanism}: no connection authenticated"
         );
     }
+    let before = front.authenticated.load(Ordering::SeqCst);
+    let m = member(&front.kafka_librdkafka("SCRAM-SHA-256", PASSWORD));
+    until_joined(&m).await;
+    m.leave().await;
+    assert!(
+        front.authenticated.load(Ordering::SeqCst) > before,
+        "sasl.username/sasl.password: no connection authenticated"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

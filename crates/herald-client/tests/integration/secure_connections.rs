@@ -2,7 +2,10 @@
 //! share consumer) over TLS, against a real Herald broker started
 //! in-process behind a TLS-terminating proxy (`tests/support/tls_proxy.rs`,
 //! shared with the registry's tests): a CA and a server certificate
-//! generated for the test, `security.protocol=SSL` with `ssl.ca.location`.
+//! generated for the test, `security.protocol=SSL` with the Java client's
+//! `ssl.truststore.location` / `ssl.keystore.location` (librdkafka's
+//! `ssl.ca.location` / `ssl.certificate.location` + `ssl.key.location`
+//! as aliases).
 //! The broker advertises the proxy, so every connection (coordinator,
 //! partition leaders) goes through it; the proxy passes plaintext Kafka
 //! through too (for the producer that feeds the share consumer) and counts
@@ -122,7 +125,7 @@ async fn a_wrong_ca_is_a_clear_tls_error() {
     let kafka = KafkaConfig::new(broker.addr.to_string())
         .with("security.protocol", "SSL")
         .with(
-            "ssl.ca.location",
+            "ssl.truststore.location",
             other.write(&broker.dir, "other.pem").display().to_string(),
         );
     let m = member(&kafka, "a");
@@ -130,7 +133,7 @@ async fn a_wrong_ca_is_a_clear_tls_error() {
     assert!(matches!(*e, GroupError::Security { .. }), "{e:?}");
     assert!(text.contains("TLS handshake failed"), "{text}");
     assert!(text.contains("UnknownIssuer"), "{text}");
-    assert!(text.contains("ssl.ca.location"), "{text}");
+    assert!(text.contains("ssl.truststore.location"), "{text}");
     m.leave().await;
 
     // The share consumer reports the same failure on its stream.
@@ -181,13 +184,24 @@ async fn a_client_certificate_is_presented_when_configured() {
     assert!(text.contains("client certificate"), "{text}");
     without.leave().await;
 
-    let (cert, key) = broker.ca.client_files(&broker.dir);
+    // Java's PEM keystore: key and chain in one file.
+    let keystore = broker.ca.client_keystore(&broker.dir);
     let kafka = broker
         .ssl()
-        .with("ssl.certificate.location", cert.display().to_string())
-        .with("ssl.key.location", key.display().to_string());
+        .with("ssl.keystore.location", keystore.display().to_string())
+        .with("ssl.keystore.type", "PEM");
     let with = member(&kafka, "a");
     until_assigned(&with, "a").await;
+    with.leave().await;
+
+    // librdkafka's names, as aliases.
+    let (cert, key) = broker.ca.client_files(&broker.dir);
+    let kafka = broker
+        .ssl_librdkafka()
+        .with("ssl.certificate.location", cert.display().to_string())
+        .with("ssl.key.location", key.display().to_string());
+    let with = member(&kafka, "b");
+    until_assigned(&with, "b").await;
     with.leave().await;
     assert_eq!(broker.plain_connections(), 0);
 }
@@ -246,8 +260,10 @@ async fn a_refused_sasl_mechanism_is_named() {
     let kafka = KafkaConfig::new(broker.direct.to_string())
         .with("security.protocol", "SASL_PLAINTEXT")
         .with("sasl.mechanism", "SCRAM-SHA-256")
-        .with("sasl.username", "alice")
-        .with("sasl.password", "secret");
+        .with(
+            "sasl.jaas.config",
+            r#"org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="secret";"#,
+        );
     let m = member(&kafka, "a");
     let (e, text) = first_failure(&m).await;
     assert!(matches!(*e, GroupError::Security { .. }), "{e:?}");

@@ -1,17 +1,13 @@
 //! The registry cluster over TLS: two instances whose Kafka clients (the
 //! `_schemas` store and the leader election's group member) all connect
-//! with `security.protocol=SSL` and `ssl.ca.location`, through the
+//! with `security.protocol=SSL` and the test CA, through the
 //! TLS-terminating proxy of `tests/support/tls_proxy.rs` in front of an
 //! in-process broker that advertises only the proxy.
 //!
-//! Known gap (why the cluster test is ignored): the registry's clients
-//! read two different names for the CA. The `_schemas` store goes through
-//! `confluent-kafka`, which takes Java's `ssl.truststore.location` and
-//! ignores `ssl.ca.location` (so it trusts only the public roots and the
-//! handshake with a private CA fails); the election's group member goes
-//! through herald-client's own connections, which take librdkafka's
-//! `ssl.ca.location` and refuse `ssl.truststore.location` by name. No
-//! `--kafka-property` map secures both today.
+//! Both spellings of the CA are proven: the Java client's
+//! `ssl.truststore.location` (what `confluent-kafka` reads) and librdkafka's
+//! `ssl.ca.location`, which herald-client rewrites to it, so the `_schemas`
+//! store and the election read the same CA whichever is given.
 
 use std::time::Duration;
 
@@ -27,12 +23,11 @@ fn config(kafka: herald_client::transport::KafkaConfig) -> Config {
     config
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "confluent-kafka ignores ssl.ca.location and herald-client's own connections refuse ssl.truststore.location: no property map secures both (module docs)"]
-async fn a_cluster_elects_and_forwards_over_tls() {
-    let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
-    let a = Instance::start_with(config(broker.ssl()), "127.0.0.1", true).await;
-    let b = Instance::start_with(config(broker.ssl()), "127.0.0.1", true).await;
+/// Two instances on `kafka(broker)` elect a leader, and a registration
+/// sent to the follower is forwarded and readable on both.
+async fn elects_and_forwards(broker: &SecureBroker, kafka: herald_client::transport::KafkaConfig) {
+    let a = Instance::start_with(config(kafka.clone()), "127.0.0.1", true).await;
+    let b = Instance::start_with(config(kafka), "127.0.0.1", true).await;
     let leader = elected(&[&a, &b]).await;
     let (leader, follower) = if leader == 0 { (&a, &b) } else { (&b, &a) };
 
@@ -58,11 +53,23 @@ async fn a_cluster_elects_and_forwards_over_tls() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_elects_and_forwards_over_tls() {
+    let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
+    elects_and_forwards(&broker, broker.ssl()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_elects_and_forwards_over_tls_with_librdkafka_names() {
+    let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
+    elects_and_forwards(&broker, broker.ssl_librdkafka()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_with_a_wrong_ca_does_not_claim_to_be_ready() {
     let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
     let other = Ca::new("some other CA");
     let kafka = broker.ssl().with(
-        "ssl.ca.location",
+        "ssl.truststore.location",
         other.write(&broker.dir, "other.pem").display().to_string(),
     );
     let mut config = config(kafka);
