@@ -25,6 +25,13 @@ pub(crate) struct RegistryArgs {
     topic: String,
     /// A Kafka client property for the registry's clients and its leader
     /// election, `key=value` (repeatable), e.g. `security.protocol=SASL_SSL`.
+    /// Security settings take the Java client's names, read by every
+    /// connection: `ssl.truststore.location` / `ssl.truststore.certificates`
+    /// (PEM), `ssl.keystore.location` (PEM key and chain) or
+    /// `ssl.keystore.key` with `ssl.keystore.certificate.chain`,
+    /// `sasl.mechanism`, `sasl.jaas.config`. librdkafka's `ssl.ca.location`, `ssl.ca.pem`,
+    /// `ssl.certificate.location`, `ssl.key.location`, `sasl.username` and
+    /// `sasl.password` are accepted as aliases of them.
     #[arg(long = "kafka-property", value_parser = parse_property)]
     kafka_properties: Vec<(String, String)>,
     /// The group in which instances over the same topic elect the leader

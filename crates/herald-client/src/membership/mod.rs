@@ -39,10 +39,13 @@
 //! once instead of after the session timeout.
 //!
 //! [`GroupMember::join_with`] takes a [`KafkaConfig`] whose properties
-//! secure every connection as the `confluent-kafka` clients are secured:
-//! `security.protocol` SSL, SASL_PLAINTEXT or SASL_SSL, `ssl.ca.location`
-//! and a client certificate, SASL PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
-//! (the share consumer opens its connections the same way).
+//! secure every connection as the `confluent-kafka` clients are secured,
+//! from the same names: `security.protocol` SSL, SASL_PLAINTEXT or
+//! SASL_SSL, `ssl.truststore.*` and a client certificate in
+//! `ssl.keystore.*` (PEM), SASL PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 from
+//! `sasl.jaas.config` (librdkafka's names as aliases; see
+//! [`KafkaConfig::properties`]). The share consumer opens its connections
+//! the same way.
 //!
 //! Non-goals: static membership (`group.instance.id`), SASL GSSAPI and
 //! OAUTHBEARER, and the KIP-848 consumer protocol (this is for custom
@@ -244,13 +247,19 @@ impl GroupMember {
     }
 
     /// Like [`GroupMember::join`], on the cluster `kafka` names, with its
-    /// connections secured by `kafka`'s properties — the same librdkafka
-    /// names the `confluent-kafka` clients read: `security.protocol`
-    /// (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), `ssl.ca.location`,
-    /// `ssl.certificate.location` + `ssl.key.location`,
+    /// connections secured by `kafka`'s properties — the Java client's
+    /// names, which the `confluent-kafka` clients read too:
+    /// `security.protocol` (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL),
+    /// `ssl.truststore.location` or `ssl.truststore.certificates`,
+    /// `ssl.keystore.location` (key and chain in one PEM file) or
+    /// `ssl.keystore.key` + `ssl.keystore.certificate.chain`,
+    /// `ssl.truststore.type` / `ssl.keystore.type` (PEM only),
     /// `ssl.endpoint.identification.algorithm` (`https`, the default,
-    /// checks the broker's host name; `none`), `sasl.mechanism` (PLAIN,
-    /// SCRAM-SHA-256, SCRAM-SHA-512), `sasl.username`, `sasl.password`.
+    /// checks the broker's host name; empty does not), `sasl.mechanism`
+    /// (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), `sasl.jaas.config`.
+    /// librdkafka's `ssl.ca.location`, `ssl.ca.pem`,
+    /// `ssl.certificate.location` + `ssl.key.location`, `sasl.username` +
+    /// `sasl.password` are accepted as aliases.
     /// The client id is `settings`' (not `kafka.client_id`). A setting that
     /// cannot be honoured (GSSAPI, OAUTHBEARER, an unreadable CA file, an
     /// unknown `ssl.*` property) is a [`GroupError::Config`] now, never a

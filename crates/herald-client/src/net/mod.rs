@@ -4,7 +4,10 @@
 //! ([`share`](crate::share)). Both open every broker connection here, so
 //! both speak the same `security.protocol` as the `confluent-kafka`
 //! clients given the same [`KafkaConfig`](crate::transport::KafkaConfig)
-//! properties:
+//! properties — the Java client's names (`ssl.truststore.*`,
+//! `ssl.keystore.*`, `sasl.jaas.config`), after
+//! [`security_names`](crate::security_names) rewrote librdkafka's aliases to
+//! them exactly as it does for the `confluent-kafka` clients:
 //!
 //! | `security.protocol` | transport | authentication |
 //! | --- | --- | --- |
@@ -14,8 +17,8 @@
 //! | `SASL_SSL` | TLS (rustls) | the same SASL mechanisms |
 //!
 //! - [`security`]: the properties read into a checked [`Security`];
-//! - `tls`: the rustls client configuration (CA, client certificate,
-//!   host name check);
+//! - `tls`: the rustls client configuration (PEM truststore, PEM
+//!   keystore, host name check);
 //! - `stream`: a TCP or TLS stream behind one type;
 //! - [`sasl`]: SaslHandshake v1 then SaslAuthenticate (KIP-152), run on the
 //!   connection once ApiVersions has been exchanged;

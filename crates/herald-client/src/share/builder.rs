@@ -175,7 +175,8 @@ impl<T: DeserializeOwned + Send + 'static> ShareConsumerBuilder<T> {
     /// broker that leads an assigned partition. Needs a Tokio runtime.
     ///
     /// The [`KafkaConfig`] properties `security.protocol`, `ssl.*` and
-    /// `sasl.*` (librdkafka's names) secure every broker connection: TLS
+    /// `sasl.*` (the Java client's names, librdkafka's as aliases; see
+    /// [`KafkaConfig::properties`]) secure every broker connection: TLS
     /// and SASL PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512; a value that cannot
     /// be honoured (GSSAPI, OAUTHBEARER, a missing CA file, …) is a
     /// [`ShareError::Config`] here.
