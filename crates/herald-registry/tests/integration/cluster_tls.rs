@@ -65,6 +65,26 @@ async fn a_cluster_elects_and_forwards_over_tls_with_librdkafka_names() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_requiring_client_certificates_admits_the_registry() {
+    // The broker's proxy requires a certificate of its CA. librdkafka's
+    // `ssl.certificate.location` + `ssl.key.location` must reach the
+    // `_schemas` store (as confluent-kafka's inline keystore) and the
+    // election (as herald's own) alike, or one of them is refused.
+    let broker = SecureBroker::start_with(&["localhost", "127.0.0.1"], true).await;
+    let (cert, key) = broker.ca.client_files(&broker.dir);
+    let kafka = broker
+        .ssl()
+        .with("ssl.certificate.location", cert.display().to_string())
+        .with("ssl.key.location", key.display().to_string());
+    let instance = Instance::start_with(config(kafka), "127.0.0.1", true).await;
+    assert_eq!(elected(&[&instance]).await, 0);
+    let (status, reply) = instance.register("mtls-value", &record("Mtls", "id")).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(broker.plain_connections(), 0);
+    instance.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_with_a_wrong_ca_does_not_claim_to_be_ready() {
     let broker = SecureBroker::start(&["localhost", "127.0.0.1"]).await;
     let other = Ca::new("some other CA");
