@@ -81,3 +81,41 @@ impl KafkaConfig {
         Ok(props)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confluent_kafka_gets_the_java_names_and_forced_values_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem").display().to_string();
+        std::fs::write(&ca, "CA").unwrap();
+        let config = KafkaConfig::new("k:9093")
+            .with("security.protocol", "SASL_SSL")
+            .with("ssl.ca.location", &ca)
+            .with("sasl.mechanism", "PLAIN")
+            .with("sasl.username", "u")
+            .with("sasl.password", "p")
+            .with("acks", "1");
+        let props = config.props(&[("acks", "all")]).unwrap();
+        assert_eq!(props["bootstrap.servers"], "k:9093");
+        assert_eq!(props["ssl.truststore.location"], ca);
+        assert!(props["sasl.jaas.config"].starts_with(crate::jaas::PLAIN_MODULE));
+        assert_eq!(props["acks"], "all");
+        for alias in ["ssl.ca.location", "sasl.username", "sasl.password"] {
+            assert!(
+                !props.contains_key(alias),
+                "{alias} left for confluent-kafka"
+            );
+        }
+        let conflicting = config.with("ssl.truststore.location", "/other.pem");
+        match conflicting.props(&[]) {
+            Err(ClientError::Config { reason }) => assert!(
+                reason.contains("ssl.ca.location and ssl.truststore.location"),
+                "{reason}"
+            ),
+            other => panic!("a conflict accepted: {other:?}"),
+        }
+    }
+}
