@@ -52,14 +52,12 @@
 //! subject are never reused; what a client is told was written is what a
 //! replay of `_schemas` rebuilds.
 #![deny(missing_docs)]
-// The one unsafe call (glibc's `malloc_trim`) is in `memory`, allowed there alone.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod cluster;
 mod config;
 mod error;
-mod memory;
 mod metrics;
 pub mod record;
 mod registry;

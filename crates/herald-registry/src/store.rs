@@ -51,11 +51,6 @@ impl KafkaStore {
             }
             None
         };
-        // The replay's garbage is all freed now (and the reader's buffers,
-        // unless it tails on): give its pages back rather than idle at the
-        // start-up peak.
-        let released = crate::memory::release_free_memory();
-        tracing::debug!(released, "returned the replay's free memory to the system");
         let producer = RawProducer::connect(&config.kafka).map_err(store_error)?;
         Ok((
             KafkaStore {

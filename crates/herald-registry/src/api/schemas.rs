@@ -141,15 +141,8 @@ pub(crate) async fn by_guid(
     let parsed = uuid::Uuid::parse_str(&guid).map_err(|_| schema_not_found(&guid))?;
     let new_fields = wants_new_fields(&headers);
     registry.read(|state| {
-        // The GUID index holds one id per GUID and loses it when that id
-        // goes, even if the content lives on in another context: fall back
-        // to the scan, so the schema resolves while any id has it.
         let schema = state
             .schema_by_guid(parsed)
-            .or_else(|| {
-                let (context, id) = state.ids_by_guid(parsed).into_iter().next()?;
-                state.schema_by_id(&context, id)
-            })
             .ok_or_else(|| schema_not_found(&guid))?;
         Ok(json(&SchemaString::new(schema, new_fields)))
     })

@@ -77,8 +77,8 @@ impl State {
     /// id order. The GUID hashes the content alone, so the same schema in
     /// several contexts (or imported under several ids) has one GUID and
     /// several ids; soft-deleted versions' schemas count, as for
-    /// [`State::schema_by_guid`]. A scan: this endpoint is rare, and the
-    /// GUID index keeps one id per GUID.
+    /// [`State::schema_by_guid`]. A scan of the schemas: this endpoint is
+    /// rare, and the scan needs no second index to keep in order.
     pub fn ids_by_guid(&self, guid: Uuid) -> Vec<(String, i32)> {
         let mut out = Vec::new();
         for (name, ctx) in &self.contexts {
