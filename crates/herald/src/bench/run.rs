@@ -2,13 +2,15 @@
 //! of records awaiting acknowledgement, read through
 //! `Consumer<BenchRecord>`, and both at once.
 
-use std::sync::{Arc, Mutex};
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use herald_client::{Consumer, Message, Producer};
+use futures_util::StreamExt;
+use futures_util::future::OptionFuture;
+use futures_util::stream::FuturesUnordered;
+use herald_client::{Consumer, Message, PendingSend, Producer};
 use indicatif::ProgressBar;
-use tokio::sync::Semaphore;
 
 use super::record::{BenchRecord, filler, now_us};
 use super::report::Latencies;
@@ -40,91 +42,128 @@ pub(crate) struct Produced {
     pub latency: Latencies,
 }
 
-#[derive(Debug)]
-struct Tally {
-    acked: u64,
-    failed: u64,
-    first_error: Option<String>,
-    bytes: u64,
-    latency: Latencies,
-}
-
 /// Sends `load.records` records and waits for every acknowledgement.
+///
+/// One task sends and collects: it polls the acknowledgements before every
+/// send and while a send waits (for the rate, or for the producer's buffer),
+/// so each latency is taken when the broker's answer arrives, not when the
+/// sending loop next gets round to looking. Nothing is shared between
+/// tasks, so nothing is locked or handed over per record.
 pub(crate) async fn produce(
     producer: &Producer<BenchRecord>,
     load: Load,
     bar: &ProgressBar,
 ) -> anyhow::Result<Produced> {
-    let window_size = u32::try_from(load.in_flight.clamp(1, 1 << 20)).unwrap_or(1 << 20);
-    let window = Arc::new(Semaphore::new(window_size as usize));
-    let tally = Arc::new(Mutex::new(Tally {
+    let window = load.in_flight.max(1);
+    let filler = filler(load.size);
+    let mut p = Produced {
         acked: 0,
         failed: 0,
         first_error: None,
         bytes: 0,
+        span: Duration::ZERO,
         latency: Latencies::new(),
-    }));
-    let filler = filler(load.size);
+    };
+    // Empty, typed by what it will hold.
+    let mut pending: FuturesUnordered<_> = std::iter::empty().map(acknowledgement).collect();
     let started = Instant::now();
-    for seq in 0..load.records {
-        let permit = window
-            .clone()
-            .acquire_owned()
-            .await
-            .context("the send window closed")?;
-        if let Some(rate) = load.rate
-            && let Ok(offset) = Duration::try_from_secs_f64(seq as f64 / rate)
-        {
-            tokio::time::sleep_until((started + offset).into()).await;
-        }
-        let record = BenchRecord::new(seq as i64, load.size, &filler);
-        let size = record.framed_size() as u64;
-        let sent = Instant::now();
-        let pending = producer
-            .submit(Message::new(&record))
-            .await
-            .with_context(|| format!("sending record {seq}"))?;
-        let tally = tally.clone();
-        // Each acknowledgement is awaited by a task of its own, so its
-        // latency is taken when the broker's answer arrives, not when the
-        // sending loop next gets round to looking.
-        tokio::spawn(async move {
-            let result = pending.acknowledged().await;
-            let latency = sent.elapsed();
-            if let Ok(mut t) = tally.lock() {
-                match result {
-                    Ok(_) => {
-                        t.acked += 1;
-                        t.bytes += size;
-                        t.latency.record(latency);
-                    }
-                    Err(e) => {
-                        t.failed += 1;
-                        t.first_error.get_or_insert_with(|| e.to_string());
-                    }
+    let first = BenchRecord::new(0, load.size, &filler);
+    let mut next = pin!(OptionFuture::from(
+        (load.records > 0).then(|| submit(producer, first, 0, load, &filler, started))
+    ));
+    // The bar is redrawn at most this often: it takes a lock and reads the
+    // clock on every update, which a million records a second would feel.
+    let mut next_tick = started;
+    loop {
+        tokio::select! {
+            biased;
+            Some(a) = pending.next(), if !pending.is_empty() => match a.result {
+                Ok(()) => {
+                    p.acked += 1;
+                    p.bytes += a.size;
+                    p.latency.record(a.latency);
                 }
+                Err(e) => {
+                    p.failed += 1;
+                    p.first_error.get_or_insert(e);
+                }
+            },
+            Some((record, submitted)) = &mut next, if pending.len() < window => {
+                let submitted = submitted?;
+                let seq = record.seq as u64 + 1;
+                if submitted.sent >= next_tick {
+                    bar.set_position(seq);
+                    next_tick = submitted.sent + BAR_TICK;
+                }
+                pending.push(acknowledgement(submitted));
+                next.set(OptionFuture::from(
+                    (seq < load.records)
+                        .then(|| submit(producer, record, seq, load, &filler, started)),
+                ));
             }
-            drop(permit);
-        });
-        bar.inc(1);
+            else => break,
+        }
     }
-    // Every permit back: every acknowledgement has come.
-    let _all = window
-        .acquire_many(window_size)
+    p.span = started.elapsed();
+    bar.set_position(load.records);
+    Ok(p)
+}
+
+const BAR_TICK: Duration = Duration::from_millis(50);
+
+/// Hands record `seq` to the producer, once `--rate` allows; gives the
+/// record back for the next send to reuse.
+async fn submit(
+    producer: &Producer<BenchRecord>,
+    mut record: BenchRecord,
+    seq: u64,
+    load: Load,
+    filler: &str,
+    started: Instant,
+) -> (BenchRecord, anyhow::Result<Submitted>) {
+    if let Some(rate) = load.rate
+        && let Ok(offset) = Duration::try_from_secs_f64(seq as f64 / rate)
+    {
+        tokio::time::sleep_until((started + offset).into()).await;
+    }
+    record.restamp(seq as i64, load.size, filler);
+    let size = record.framed_size() as u64;
+    let sent = Instant::now();
+    let submitted = producer
+        .submit(Message::new(&record))
         .await
-        .context("the send window closed")?;
-    let span = started.elapsed();
-    let t = tally
-        .lock()
-        .map_err(|_| anyhow::anyhow!("an acknowledgement task panicked"))?;
-    Ok(Produced {
-        acked: t.acked,
-        failed: t.failed,
-        first_error: t.first_error.clone(),
-        bytes: t.bytes,
-        span,
-        latency: t.latency.clone(),
-    })
+        .with_context(|| format!("sending record {seq}"))
+        .map(|pending| Submitted {
+            sent,
+            size,
+            pending,
+        });
+    (record, submitted)
+}
+
+/// A record handed to the producer.
+struct Submitted {
+    sent: Instant,
+    size: u64,
+    pending: PendingSend,
+}
+
+/// One record's outcome, stamped when its acknowledgement came.
+struct Acked {
+    result: Result<(), String>,
+    latency: Duration,
+    size: u64,
+}
+
+/// Resolves with `s`'s outcome and its latency. FuturesUnordered polls only
+/// the futures that were woken, so the latency is read as the answer arrives.
+async fn acknowledgement(s: Submitted) -> Acked {
+    let result = s.pending.acknowledged().await;
+    Acked {
+        result: result.map(|_| ()).map_err(|e| e.to_string()),
+        latency: s.sent.elapsed(),
+        size: s.size,
+    }
 }
 
 /// What a consumer run measured.
