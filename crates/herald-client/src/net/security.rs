@@ -181,13 +181,7 @@ fn sasl_settings(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::security_names::tests::props;
 
     fn refused(pairs: &[(&str, &str)]) -> String {
         match Security::from_properties(&props(pairs)) {

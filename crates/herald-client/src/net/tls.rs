@@ -309,13 +309,7 @@ fn stream_error(broker: &str, operation: &str, failed: &str, e: std::io::Error) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::security_names::tests::props;
 
     fn refused(pairs: &[(&str, &str)]) -> String {
         match client_config(&props(pairs)) {
