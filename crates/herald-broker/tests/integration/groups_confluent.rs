@@ -7,55 +7,17 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use crate::common::TestBroker;
+use crate::groups_rdkafka::{config, produce, start};
 use confluent_kafka::admin::{Admin, AdminClient, AdminClientConfig};
 use confluent_kafka::common::serialization::StringDeserializer;
 use confluent_kafka::common::{GroupState, GroupType, TopicPartition};
 use confluent_kafka::consumer::{Consumer, ConsumerConfig, KafkaConsumer};
-use herald_broker::{BrokerConfig, GroupConfig};
 use herald_log::LogOptions;
 use rdkafka::config::ClientConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 
 const WAIT: Duration = Duration::from_secs(40);
 
 type Reader = KafkaConsumer<String, String>;
-
-fn config() -> BrokerConfig {
-    let mut groups = GroupConfig::default();
-    groups.initial_rebalance_delay_ms = 300;
-    groups.consumer_heartbeat_interval_ms = 250;
-    groups.consumer_session_timeout_ms = 6_000;
-    let mut config = BrokerConfig::default();
-    config.groups = groups;
-    config
-}
-
-async fn start() -> TestBroker {
-    TestBroker::start_with(config(), LogOptions::default()).await
-}
-
-async fn produce(broker: &TestBroker, topic: &str, range: Range<u64>) {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .set("acks", "all")
-        .set("linger.ms", "2")
-        .create()
-        .expect("producer");
-    let sends: Vec<_> = range
-        .map(|i| {
-            let body = i.to_string();
-            let producer = producer.clone();
-            let topic = topic.to_owned();
-            async move {
-                producer
-                    .send(FutureRecord::to(&topic).key(&body).payload(&body), WAIT)
-                    .await
-                    .expect("delivered")
-            }
-        })
-        .collect();
-    futures_util::future::join_all(sends).await;
-}
 
 fn props(broker: &TestBroker, extra: &[(&str, &str)]) -> HashMap<String, String> {
     let mut props: HashMap<String, String> = extra

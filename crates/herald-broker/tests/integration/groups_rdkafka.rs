@@ -33,7 +33,9 @@ enum Protocol {
     Consumer,
 }
 
-fn config() -> BrokerConfig {
+/// The group timings every group test here runs with (short, so rebalances
+/// settle in well under a second).
+pub(crate) fn config() -> BrokerConfig {
     let mut groups = GroupConfig::default();
     groups.initial_rebalance_delay_ms = 300;
     groups.consumer_heartbeat_interval_ms = 250;
@@ -43,12 +45,12 @@ fn config() -> BrokerConfig {
     config
 }
 
-async fn start() -> TestBroker {
+pub(crate) async fn start() -> TestBroker {
     TestBroker::start_with(config(), LogOptions::default()).await
 }
 
 /// Produces records whose key and value are the decimal numbers of `range`.
-async fn produce(broker: &TestBroker, topic: &str, range: Range<u64>) {
+pub(crate) async fn produce(broker: &TestBroker, topic: &str, range: Range<u64>) {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", broker.bootstrap())
         .set("acks", "all")

@@ -29,7 +29,7 @@ async fn start_broker() -> (String, tempfile::TempDir, tokio::sync::oneshot::Sen
 }
 
 /// Every member is told the sorted metadata of all members, joined by ",".
-fn roster(_protocol: &str, members: &[JoinedMember]) -> Vec<(String, Bytes)> {
+pub(crate) fn roster(_protocol: &str, members: &[JoinedMember]) -> Vec<(String, Bytes)> {
     let mut names: Vec<String> = members
         .iter()
         .map(|m| String::from_utf8_lossy(&m.metadata).into_owned())

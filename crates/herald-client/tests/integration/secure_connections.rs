@@ -20,27 +20,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use herald_client::membership::{GroupError, GroupMember, GroupSettings, JoinedMember, Membership};
+use herald_client::membership::{GroupError, GroupMember, GroupSettings, Membership};
 use herald_client::share::{AckMode, ShareConsumer, ShareError};
 use herald_client::transport::{KafkaConfig, RawProducer};
 use tokio::sync::oneshot;
 
+use crate::membership::roster;
 use crate::tls_proxy::{Ca, SecureBroker};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn roster(_protocol: &str, members: &[JoinedMember]) -> Vec<(String, Bytes)> {
-    let mut names: Vec<String> = members
-        .iter()
-        .map(|m| String::from_utf8_lossy(&m.metadata).into_owned())
-        .collect();
-    names.sort();
-    let all = Bytes::from(names.join(","));
-    members
-        .iter()
-        .map(|m| (m.member_id.clone(), all.clone()))
-        .collect()
-}
 
 fn settings(name: &'static str) -> GroupSettings {
     GroupSettings::new("secure", "test")
